@@ -389,9 +389,7 @@ def packet_id_offset(publish: bytes) -> int:
 
 
 def _encode_publish(p: Publish, version: int) -> bytes:
-    return encode_publish(
-        p.topic, p.payload, p.qos, p.retain, p.dup, p.packet_id, p.properties, version
-    )
+    return encode_publish(p.topic, p.payload, p.qos, p.retain, p.dup, p.packet_id, p.properties, version)
 
 
 def _ack_encoder(first_byte: int) -> Callable[[Any, int], bytes]:
@@ -413,10 +411,7 @@ def _encode_subscribe(p: Subscribe, version: int) -> bytes:
     for topic, o in p.topics:
         opts = o.qos
         if version == MQTT_5:
-            opts |= (
-                (4 if o.no_local else 0) | (8 if o.retain_as_published else 0)
-                | (o.retain_handling << 4)
-            )
+            opts |= (4 if o.no_local else 0) | (8 if o.retain_as_published else 0) | (o.retain_handling << 4)
         body += encode_string(topic) + bytes((opts,))
     return _frame(0x82, bytes(body))
 

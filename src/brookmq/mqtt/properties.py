@@ -25,10 +25,22 @@ BYTE, TWO, FOUR, VARINT, UTF8, BINARY, PAIR = range(7)
 
 # Packet kinds a property may appear in. WILL is the will properties block of CONNECT.
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = (
-    "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP",
+    "CONNECT",
+    "CONNACK",
+    "PUBLISH",
+    "PUBACK",
+    "PUBREC",
+    "PUBREL",
+    "PUBCOMP",
 )
 SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, DISCONNECT, AUTH, WILL = (
-    "SUBSCRIBE", "SUBACK", "UNSUBSCRIBE", "UNSUBACK", "DISCONNECT", "AUTH", "WILL",
+    "SUBSCRIBE",
+    "SUBACK",
+    "UNSUBSCRIBE",
+    "UNSUBACK",
+    "DISCONNECT",
+    "AUTH",
+    "WILL",
 )
 _ACKS = (PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK)
 _ALL = (CONNECT, CONNACK, PUBLISH, SUBSCRIBE, UNSUBSCRIBE, DISCONNECT, AUTH, WILL, *_ACKS)
@@ -66,11 +78,18 @@ PROPERTIES: dict[int, tuple[str, int, tuple[str, ...]]] = {
 BY_NAME: dict[str, tuple[int, int]] = {name: (pid, kind) for pid, (name, kind, _) in PROPERTIES.items()}
 REPEATABLE = frozenset({"user_property", "subscription_identifier"})
 # Byte properties whose only legal values are 0 and 1.
-_BOOLEAN_BYTES = frozenset({
-    "payload_format_indicator", "request_problem_information", "request_response_information",
-    "maximum_qos", "retain_available", "wildcard_subscription_available",
-    "subscription_identifier_available", "shared_subscription_available",
-})
+_BOOLEAN_BYTES = frozenset(
+    {
+        "payload_format_indicator",
+        "request_problem_information",
+        "request_response_information",
+        "maximum_qos",
+        "retain_available",
+        "wildcard_subscription_available",
+        "subscription_identifier_available",
+        "shared_subscription_available",
+    }
+)
 # Properties for which the value 0 is a protocol error.
 _NON_ZERO = frozenset({"receive_maximum", "maximum_packet_size", "subscription_identifier"})
 
@@ -100,12 +119,12 @@ def decode_properties(data: bytes, pos: int, end: int, packet: str) -> tuple[Pro
         elif kind == TWO:
             if pos + 2 > stop:
                 raise malformed(f"property {name} is truncated")
-            value = int.from_bytes(data[pos:pos + 2], "big")
+            value = int.from_bytes(data[pos : pos + 2], "big")
             pos += 2
         elif kind == FOUR:
             if pos + 4 > stop:
                 raise malformed(f"property {name} is truncated")
-            value = int.from_bytes(data[pos:pos + 4], "big")
+            value = int.from_bytes(data[pos : pos + 4], "big")
             pos += 4
         elif kind == VARINT:
             value, pos = decode_varint(data, pos, stop)

@@ -44,14 +44,14 @@ def parse_shared(topic_filter: str) -> tuple[str, str] | None:
     Raises ValueError for a malformed shared filter [MQTT-4.8.2-1/2].
     """
     if topic_filter.startswith(SHARE_PREFIX):
-        group, sep, real = topic_filter[len(SHARE_PREFIX):].partition("/")
+        group, sep, real = topic_filter[len(SHARE_PREFIX) :].partition("/")
         if not sep or not group or not real:
             raise ValueError("shared subscription needs $share/<group>/<filter>")
         if "+" in group or "#" in group:
             raise ValueError("share name must not contain wildcards")
         return group, real
     if topic_filter.startswith(QUEUE_PREFIX):
-        real = topic_filter[len(QUEUE_PREFIX):]
+        real = topic_filter[len(QUEUE_PREFIX) :]
         if not real:
             raise ValueError("$queue/ needs a filter")
         return QUEUE_GROUP, real

@@ -23,8 +23,18 @@ ERRORS = [
     ("connect-level-6", V4, "10 0D 00 04 4D 51 54 54 06 02 00 3C 00 01 63", UNSUPPORTED),
     ("connect-unknown-protocol-name", V4, "10 0D 00 04 4D 51 54 58 04 02 00 3C 00 01 63", UNSUPPORTED),
     ("connect-trailing-bytes", V4, "10 0E 00 04 4D 51 54 54 04 02 00 3C 00 01 63 00", MALFORMED),
-    ("connect-v5-receive-maximum-0", V5, "10 10 00 04 4D 51 54 54 05 02 00 3C 03 21 00 00 00 00", PROTOCOL_ERROR),
-    ("connect-v5-will-props-in-connect", V5, "10 10 00 04 4D 51 54 54 05 02 00 3C 03 23 00 01 00 00", MALFORMED),
+    (
+        "connect-v5-receive-maximum-0",
+        V5,
+        "10 10 00 04 4D 51 54 54 05 02 00 3C 03 21 00 00 00 00",
+        PROTOCOL_ERROR,
+    ),
+    (
+        "connect-v5-will-props-in-connect",
+        V5,
+        "10 10 00 04 4D 51 54 54 05 02 00 3C 03 23 00 01 00 00",
+        MALFORMED,
+    ),
     # [MQTT-3.3.1-4] QoS 3
     ("publish-qos3", V4, "36 07 00 03 61 2F 62 00 01", MALFORMED),
     # [MQTT-3.3.1-2] DUP on QoS 0
@@ -77,7 +87,9 @@ ERRORS = [
 
 
 @pytest.mark.parametrize(("name", "version", "hexbytes", "code"), ERRORS, ids=[e[0] for e in ERRORS])
-def test_bad_input_is_a_protocol_error_with_the_right_code(name: str, version: int, hexbytes: str, code: int) -> None:
+def test_bad_input_is_a_protocol_error_with_the_right_code(
+    name: str, version: int, hexbytes: str, code: int
+) -> None:
     reader = PacketReader(version=version)
     reader.awaiting_connect = False
     assert reader.feed(bytes.fromhex(hexbytes)) == []

@@ -53,7 +53,12 @@ def packets(version: int) -> st.SearchStrategy[pk.Packet]:
         lambda cid, clean, ka, user, pw, w, pr: pk.Connect(
             cid, version, clean, ka, user, pw if (v5 or user is not None) else None, w, pr
         ),
-        text, st.booleans(), st.integers(0, 65535), username, st.none() | binary, st.none() | will,
+        text,
+        st.booleans(),
+        st.integers(0, 65535),
+        username,
+        st.none() | binary,
+        st.none() | will,
         props("CONNECT"),
     )
     qos = st.integers(0, 2)
@@ -61,35 +66,59 @@ def packets(version: int) -> st.SearchStrategy[pk.Packet]:
         lambda t, payload, q, retain, dup, pid, pr: pk.Publish(
             t, payload, q, retain, dup and q > 0, pid if q else 0, pr if v5 else None
         ),
-        topic, binary, qos, st.booleans(), st.booleans(), u16, props("PUBLISH"),
+        topic,
+        binary,
+        qos,
+        st.booleans(),
+        st.booleans(),
+        u16,
+        props("PUBLISH"),
     )
     options = st.builds(
-        pk.SubscriptionOptions, qos,
-        st.booleans() if v5 else st.just(False), st.booleans() if v5 else st.just(False),
+        pk.SubscriptionOptions,
+        qos,
+        st.booleans() if v5 else st.just(False),
+        st.booleans() if v5 else st.just(False),
         st.integers(0, 2) if v5 else st.just(0),
     )
     sub_props = (
-        st.fixed_dictionaries({}, optional={
-            "subscription_identifier": st.lists(st.integers(1, 268_435_455), min_size=1, max_size=1),
-            "user_property": st.lists(st.tuples(text, text), min_size=1, max_size=3),
-        }) if v5 else st.just({})
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "subscription_identifier": st.lists(st.integers(1, 268_435_455), min_size=1, max_size=1),
+                "user_property": st.lists(st.tuples(text, text), min_size=1, max_size=3),
+            },
+        )
+        if v5
+        else st.just({})
     )
     return st.one_of(
         connect,
         st.builds(pk.Connack, st.booleans(), st.integers(0, 255), props("CONNACK")),
         publish,
-        *(st.builds(cls, u16, code, props(cls.__name__.upper())) for cls in (pk.Puback, pk.Pubrec, pk.Pubrel, pk.Pubcomp)),
-        st.builds(pk.Subscribe, u16, st.lists(st.tuples(text.filter(bool), options), min_size=1, max_size=4), sub_props),
+        *(
+            st.builds(cls, u16, code, props(cls.__name__.upper()))
+            for cls in (pk.Puback, pk.Pubrec, pk.Pubrel, pk.Pubcomp)
+        ),
+        st.builds(
+            pk.Subscribe,
+            u16,
+            st.lists(st.tuples(text.filter(bool), options), min_size=1, max_size=4),
+            sub_props,
+        ),
         st.builds(pk.Suback, u16, st.lists(st.integers(0, 255), max_size=4), props("SUBACK")),
         st.builds(pk.Unsubscribe, u16, st.lists(text, min_size=1, max_size=4), props("UNSUBSCRIBE")),
-        st.builds(pk.Unsuback, u16, st.lists(st.integers(0, 255), max_size=4) if v5 else st.just([]), props("UNSUBACK")),
+        st.builds(
+            pk.Unsuback,
+            u16,
+            st.lists(st.integers(0, 255), max_size=4) if v5 else st.just([]),
+            props("UNSUBACK"),
+        ),
         st.just(pk.Pingreq()),
         st.just(pk.Pingresp()),
         st.builds(pk.Disconnect, code, props("DISCONNECT")),
         *([st.builds(pk.Auth, code, props("AUTH"))] if v5 else []),
     )
-
-
 
 
 @settings(max_examples=600, deadline=None)
@@ -120,7 +149,9 @@ def test_any_bytes_decode_to_packets_or_a_protocol_error(version: int, data: byt
 @given(st.data())
 def test_any_split_of_a_valid_stream_decodes_the_same(data: st.DataObject) -> None:
     version = data.draw(st.sampled_from([pk.MQTT_3_1_1, pk.MQTT_5]))
-    stream = data.draw(st.lists(packets(version).filter(lambda p: not isinstance(p, pk.Connect)), min_size=1, max_size=5))
+    stream = data.draw(
+        st.lists(packets(version).filter(lambda p: not isinstance(p, pk.Connect)), min_size=1, max_size=5)
+    )
     blob = b"".join(encode(p, version) for p in stream)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(blob)), max_size=6)))
     reader = PacketReader(version=version)

@@ -19,17 +19,20 @@ VECTORS = [
     ("connect-v311", V4, "10 0D 00 04 4D 51 54 54 04 02 00 3C 00 01 63", pk.Connect("c", V4, True, 60)),
     ("connect-v31", V3, "10 0F 00 06 4D 51 49 73 64 70 03 02 00 3C 00 01 63", pk.Connect("c", V3, True, 60)),
     (
-        "connect-v5-session-expiry", V5,
+        "connect-v5-session-expiry",
+        V5,
         "10 13 00 04 4D 51 54 54 05 02 00 3C 05 11 00 00 00 0A 00 01 63",
         pk.Connect("c", V5, True, 60, properties={"session_expiry_interval": 10}),
     ),
     (
-        "connect-v311-will-user-pass", V4,
+        "connect-v311-will-user-pass",
+        V4,
         "10 19 00 04 4D 51 54 54 04 EE 00 3C 00 01 63 00 01 77 00 01 78 00 01 75 00 01 70",
         pk.Connect("c", V4, True, 60, "u", b"p", pk.Will("w", b"x", 1, True)),
     ),
     (
-        "connect-v5-will-delay", V5,
+        "connect-v5-will-delay",
+        V5,
         "10 19 00 04 4D 51 54 54 05 04 00 00 00 00 01 63 05 18 00 00 00 05 00 01 77 00 00",
         pk.Connect("c", V5, False, 0, will=pk.Will("w", b"", 0, False, {"will_delay_interval": 5})),
     ),
@@ -37,22 +40,29 @@ VECTORS = [
     ("connack-v311-present", V4, "20 02 01 00", pk.Connack(True, 0)),
     ("connack-v5", V5, "20 03 00 00 00", pk.Connack(False, 0)),
     (
-        "connack-v5-assigned-id", V5, "20 07 00 00 04 12 00 01 61",
+        "connack-v5-assigned-id",
+        V5,
+        "20 07 00 00 04 12 00 01 61",
         pk.Connack(False, 0, {"assigned_client_identifier": "a"}),
     ),
     ("publish-v311-qos0", V4, "30 07 00 03 61 2F 62 68 69", pk.Publish("a/b", b"hi")),
     (
-        "publish-v311-qos1-retain-dup", V4, "3B 09 00 03 61 2F 62 00 0A 68 69",
+        "publish-v311-qos1-retain-dup",
+        V4,
+        "3B 09 00 03 61 2F 62 00 0A 68 69",
         pk.Publish("a/b", b"hi", 1, True, True, 10),
     ),
     ("publish-v311-qos2-empty", V4, "34 05 00 01 61 FF FF", pk.Publish("a", b"", 2, packet_id=65535)),
     ("publish-v5-qos0", V5, "30 05 00 01 61 00 70", pk.Publish("a", b"p", properties={})),
     (
-        "publish-v5-topic-alias", V5, "32 09 00 00 00 01 03 23 00 02 70",
+        "publish-v5-topic-alias",
+        V5,
+        "32 09 00 00 00 01 03 23 00 02 70",
         pk.Publish("", b"p", 1, packet_id=1, properties={"topic_alias": 2}),
     ),
     (
-        "publish-v5-user-properties-in-order", V5,
+        "publish-v5-user-properties-in-order",
+        V5,
         "30 13 00 01 61 0E 26 00 01 62 00 01 31 26 00 01 61 00 01 32 70",
         pk.Publish("a", b"p", properties={"user_property": [("b", "1"), ("a", "2")]}),
     ),
@@ -65,7 +75,9 @@ VECTORS = [
     ("pubcomp-v311", V4, "70 02 00 05", pk.Pubcomp(5)),
     ("subscribe-v311", V4, "82 08 00 01 00 03 61 2F 23 01", pk.Subscribe(1, [("a/#", SO(1))])),
     (
-        "subscribe-v5-options-and-id", V5, "82 09 00 02 02 0B 05 00 01 61 1E",
+        "subscribe-v5-options-and-id",
+        V5,
+        "82 09 00 02 02 0B 05 00 01 61 1E",
         pk.Subscribe(2, [("a", SO(2, True, True, 1))], {"subscription_identifier": [5]}),
     ),
     ("suback-v311", V4, "90 03 00 01 01", pk.Suback(1, [1])),
@@ -79,7 +91,9 @@ VECTORS = [
     ("disconnect-v311", V4, "E0 00", pk.Disconnect()),
     ("disconnect-v5-with-will", V5, "E0 01 04", pk.Disconnect(0x04)),
     (
-        "disconnect-v5-reason-string", V5, "E0 06 8E 04 1F 00 01 78",
+        "disconnect-v5-reason-string",
+        V5,
+        "E0 06 8E 04 1F 00 01 78",
         pk.Disconnect(0x8E, {"reason_string": "x"}),
     ),
     ("auth-v5", V5, "F0 06 18 04 15 00 01 6D", pk.Auth(0x18, {"authentication_method": "m"})),
@@ -104,7 +118,7 @@ class TestVectors:
         out: list[pk.Packet] = []
         data = bytes.fromhex(hexbytes)
         for i in range(len(data)):
-            out += reader.feed(data[i:i + 1])
+            out += reader.feed(data[i : i + 1])
             if i < len(data) - 1:
                 assert out == []
         assert out == [packet]

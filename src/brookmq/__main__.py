@@ -1,0 +1,5 @@
+import sys
+
+from brookmq.cli.main import main
+
+sys.exit(main())

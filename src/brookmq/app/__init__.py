@@ -1,0 +1,1 @@
+"""Composition root: builds the broker and its listeners from Settings."""

@@ -1,0 +1,60 @@
+"""Build everything from Settings; start and stop in the right order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from brookmq.config.settings import Settings
+from brookmq.core.broker import Broker
+from brookmq.extensions.sys_topics import SysTopics
+from brookmq.transport.tcp import TcpListener
+
+log = logging.getLogger("brookmq")
+
+
+class BrookMQ:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.broker = Broker(settings.mqtt, settings.node.name)
+        self.listeners = [
+            TcpListener(self.broker, name, conf.bind)
+            for name, conf in settings.listeners.tcp.items()
+            if conf.enable
+        ]
+        self.sys_topics: SysTopics | None = None
+
+    async def start(self) -> None:
+        for listener in self.listeners:
+            await listener.start()
+        sys_conf = self.settings.sys_topics
+        self.sys_topics = SysTopics(
+            self.broker,
+            sys_conf.sys_msg_interval,
+            sys_conf.sys_heartbeat_interval,
+            sys_conf.sys_event_messages.client_connected,
+            sys_conf.sys_event_messages.client_disconnected,
+        )
+        self.sys_topics.start()
+        log.info("BrookMQ node %s started", self.broker.node_name)
+
+    async def stop(self) -> None:
+        """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""
+        for listener in self.listeners:
+            await listener.stop()
+        if self.sys_topics is not None:
+            await self.sys_topics.stop()
+        self.broker.shutdown()
+        await asyncio.sleep(0.05)  # let the transports flush the DISCONNECTs
+        log.info("BrookMQ node %s stopped", self.broker.node_name)
+
+    async def serve(self) -> None:
+        """Run until SIGTERM or SIGINT, then shut down gracefully."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stopping.set)
+        await self.start()
+        await stopping.wait()
+        await self.stop()

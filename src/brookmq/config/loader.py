@@ -1,0 +1,80 @@
+"""Load settings: defaults, then the HOCON file, then ``BROOKMQ_<PATH>`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pyhocon import ConfigFactory
+from pyhocon.exceptions import ConfigException
+from pyparsing import ParseBaseException
+
+from brookmq.config.settings import Settings
+
+ENV_PREFIX = "BROOKMQ_"
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message names the key and what it should be."""
+
+
+def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    raw: dict[str, Any] = {}
+    if path is not None:
+        raw = _read_hocon(Path(path))
+    for dotted, value in env_overrides(os.environ if environ is None else environ).items():
+        _set_path(raw, dotted.split("."), value)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc)) from None
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+    """``BROOKMQ_MQTT__MAX_PACKET_SIZE=2MB`` -> ``{"mqtt.max_packet_size": "2MB"}`` (EMQX style)."""
+    out = {}
+    for name, value in environ.items():
+        if name.startswith(ENV_PREFIX) and "__" in name:
+            out[name[len(ENV_PREFIX) :].lower().replace("__", ".")] = value
+    return out
+
+
+def _read_hocon(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        tree = ConfigFactory.parse_file(str(path))
+    except (ConfigException, ParseBaseException, ValueError, TypeError) as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    plain: dict[str, Any] = tree.as_plain_ordered_dict()
+    return _to_dict(plain)
+
+
+def _to_dict(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _to_dict(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_dict(v) for v in value]
+    return value
+
+
+def _set_path(tree: dict[str, Any], keys: list[str], value: Any) -> None:
+    for key in keys[:-1]:
+        child = tree.get(key)
+        if not isinstance(child, dict):
+            child = tree[key] = {}
+        tree = child
+    tree[keys[-1]] = value
+
+
+def format_errors(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(root)"
+        got = err.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"{key}: {err['msg']}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)

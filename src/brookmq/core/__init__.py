@@ -1,0 +1,1 @@
+"""The broker domain: sessions, routing, retained messages, QoS flows, hooks, metrics."""

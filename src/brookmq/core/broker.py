@@ -1,0 +1,363 @@
+"""The Broker: the one owner of routing state.
+
+Network connections, the in-process client, ``$SYS`` and (later) the HTTP
+publish endpoint and the rule engine all publish and subscribe through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Any
+
+from brookmq.core.client import LocalClient
+from brookmq.core.clock import Clock
+from brookmq.core.hooks import Hooks
+from brookmq.core.message import Message
+from brookmq.core.metrics import Stats, new_counters
+from brookmq.core.options import NEVER_EXPIRE, MqttOptions
+from brookmq.core.retained import RetainedIndex
+from brookmq.core.router import Router
+from brookmq.core.session import Session, Subscription
+from brookmq.mqtt.packets import MQTT_5, SubscriptionOptions, Will
+
+log = logging.getLogger("brookmq.broker")
+
+
+class Broker:
+    def __init__(
+        self,
+        options: MqttOptions | None = None,
+        node_name: str = "brookmq@127.0.0.1",
+        clock: Clock | None = None,
+    ) -> None:
+        self.options = options or MqttOptions()
+        self.node_name = node_name
+        self.clock = clock or Clock()
+        self.hooks = Hooks()
+        self.counters = new_counters()
+        self.stats = Stats()
+        self.router = Router(self.options.shared_subscription_strategy)
+        self.retained = RetainedIndex()
+        self.sessions: dict[str, Session] = {}
+        self.connected = 0
+        self.started_at = time.monotonic()
+        self.closing = False
+
+    # ---------------------------------------------------------- publishing
+
+    def publish(self, message: Message) -> int:
+        """Route ``message`` to every matching subscriber; returns how many got it."""
+        self.counters["messages.publish"] += 1
+        fns = self.hooks.listeners("message.publish")
+        if fns:
+            folded = Hooks.fold(fns, message)
+            if folded is None:
+                return 0
+            message = folded
+        if message.retain and self.options.retain_available:
+            self._retain(message)
+        return self.dispatch(message)
+
+    def dispatch(self, message: Message) -> int:
+        entries, groups = self.router.match(message.topic)
+        origin = message.origin
+        msg_qos = message.qos
+        retain = message.retain
+        delivered = 0
+        for session, subs in entries:
+            if len(subs) == 1:
+                sub = subs[0]
+                if sub.no_local and session.client_id == origin:
+                    self.counters["delivery.dropped.no_local"] += 1
+                    continue  # [MQTT-3.8.3-3]
+                session.deliver(
+                    message, msg_qos if msg_qos < sub.qos else sub.qos, retain and sub.rap, sub.sub_ids
+                )
+            elif not self._deliver_overlapping(session, subs, message):
+                continue
+            delivered += 1
+        for group in groups:
+            picked = group.pick(message)
+            if picked is not None:
+                session, sub = picked
+                session.deliver(
+                    message, msg_qos if msg_qos < sub.qos else sub.qos, retain and sub.rap, sub.sub_ids, group
+                )
+                delivered += 1
+        c = self.counters
+        if delivered:
+            c["messages.delivered"] += delivered
+            fns = self.hooks.listeners("message.delivered")
+            if fns:
+                Hooks.notify(fns, origin, message)
+        else:
+            c["messages.dropped"] += 1
+            c["messages.dropped.no_subscribers"] += 1
+        return delivered
+
+    def _deliver_overlapping(
+        self, session: Session, subs: tuple[Subscription, ...], message: Message
+    ) -> bool:
+        """One copy for overlapping subscriptions: the highest QoS and every subscription id."""
+        qos = -1
+        rap = False
+        sub_ids: list[int] = []
+        for sub in subs:
+            if sub.no_local and session.client_id == message.origin:
+                continue
+            qos = max(qos, sub.qos)
+            rap = rap or sub.rap
+            sub_ids.extend(sub.sub_ids)
+        if qos < 0:
+            self.counters["delivery.dropped.no_local"] += 1
+            return False
+        session.deliver(message, min(qos, message.qos), message.retain and rap, tuple(sub_ids))
+        return True
+
+    def _retain(self, message: Message) -> None:
+        if message.payload:
+            self.retained.set(message)
+        else:
+            self.retained.delete(message.topic)  # [MQTT-3.3.1-6/7]
+        self.stats.set("retained", self.retained.count)
+
+    def drop(self, message: Message, reason: str) -> None:
+        """Count a message a session could not keep (``queue_full``, ``expired``, ``qos0_msg``, ...)."""
+        c = self.counters
+        c["delivery.dropped"] += 1
+        c[f"delivery.dropped.{reason}"] += 1
+        c["messages.dropped"] += 1
+        fns = self.hooks.listeners("message.dropped")
+        if fns:
+            Hooks.notify(fns, message, reason)
+
+    def message(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 0,
+        retain: bool = False,
+        properties: dict[str, Any] | None = None,
+        origin: str | None = None,
+        username: str | None = None,
+    ) -> Message:
+        """Build a Message stamped with the broker's clock and its expiry deadline."""
+        now = self.clock.time()
+        expiry = properties.get("message_expiry_interval") if properties else None
+        return Message(
+            topic, payload, qos, retain, properties, origin, username, now, now + expiry if expiry else 0.0
+        )
+
+    # ---------------------------------------------------------- subscriptions
+
+    def subscribe(
+        self,
+        session: Session,
+        topic_filter: str,
+        real_filter: str,
+        group: str | None,
+        options: SubscriptionOptions,
+        sub_id: int | None = None,
+    ) -> Subscription:
+        """Add or replace a subscription [MQTT-3.8.4-3]; the caller validated the filter."""
+        old = session.subscriptions.get(topic_filter)
+        if old is not None:
+            self.router.remove(session, old)
+        sub = Subscription(topic_filter, real_filter, group, options, sub_id)
+        session.subscriptions[topic_filter] = sub
+        self.router.add(session, sub)
+        self.counters["client.subscribe"] += 1
+        Hooks.notify(self.hooks.listeners("session.subscribed"), session, topic_filter, options)
+        self._update_stats()
+        return sub
+
+    def deliver_retained(self, session: Session, sub: Subscription, existed: bool) -> None:
+        """Send the retained messages a new subscription is owed (Retain Handling 0/1/2)."""
+        if sub.group is not None or sub.rh == 2 or (sub.rh == 1 and existed):
+            return  # shared subscriptions get no retained messages [MQTT-4.8.2-?]; [MQTT-3.3.1-10/11]
+        now = self.clock.time()
+        for message in self.retained.match(sub.real_filter):
+            if message.expired(now):
+                self.retained.delete(message.topic)
+                continue
+            session.deliver(message, min(message.qos, sub.qos), True, sub.sub_ids)  # [MQTT-3.3.1-8]
+        self.stats.set("retained", self.retained.count)
+
+    def unsubscribe(self, session: Session, topic_filter: str) -> bool:
+        sub = session.subscriptions.pop(topic_filter, None)
+        if sub is None:
+            return False
+        self.router.remove(session, sub)
+        self.counters["client.unsubscribe"] += 1
+        Hooks.notify(self.hooks.listeners("session.unsubscribed"), session, topic_filter)
+        self._update_stats()
+        return True
+
+    # ---------------------------------------------------------- sessions
+
+    def open_session(
+        self, conn: Any, client_id: str, clean_start: bool, expiry: float
+    ) -> tuple[Session, bool]:
+        """Find or create the session for ``client_id``; an attached connection is taken over."""
+        existing = self.sessions.get(client_id)
+        if existing is not None and existing.connection is not None:
+            existing.connection.evict("discarded" if clean_start else "takenover")
+            existing = self.sessions.get(client_id)  # gone if its expiry was 0
+            if existing is not None and not clean_start:
+                self.counters["session.takenover"] += 1
+                Hooks.notify(self.hooks.listeners("session.takenover"), existing)
+        if existing is not None and clean_start:
+            self.counters["session.discarded"] += 1
+            Hooks.notify(self.hooks.listeners("session.discarded"), existing)
+            self.terminate(existing, "discarded")
+            existing = None
+        if existing is None:
+            session = Session(self, client_id, expiry, self.clock.time())
+            self.sessions[client_id] = session
+            self.counters["session.created"] += 1
+            Hooks.notify(self.hooks.listeners("session.created"), session)
+            present = False
+        else:
+            session = existing
+            self._cancel_timers(session, drop_will=True)  # the will waits no longer [MQTT-3.1.3-9]
+            session.expiry_interval = expiry
+            self.counters["session.resumed"] += 1
+            Hooks.notify(self.hooks.listeners("session.resumed"), session)
+            present = True
+        self._update_stats()
+        return session, present
+
+    def connection_closed(
+        self,
+        conn: Any,
+        session: Session,
+        will: Will | None,
+        username: str | None,
+        version: int,
+    ) -> None:
+        """A connection let go of ``session``: publish or schedule its will, start expiry."""
+        if session.connection is not conn:
+            return
+        session.connection = None
+        self._redispatch(session)
+        delay = will.properties.get("will_delay_interval", 0) if will and version == MQTT_5 else 0
+        if self.closing:
+            will = None
+        if session.expiry_interval == 0:
+            if will is not None:
+                self.publish_will(will, session.client_id, username)
+            self.terminate(session, "closed")
+            return
+        if will is not None:
+            if delay == 0:
+                self.publish_will(will, session.client_id, username)
+            else:
+                # Published when the delay elapses or the session ends, whichever is first [MQTT-3.1.3-9].
+                session.pending_will = (will, username)
+                session.will_handle = asyncio.get_running_loop().call_later(
+                    min(delay, session.expiry_interval), self._publish_pending_will, session
+                )
+        if session.expiry_interval != NEVER_EXPIRE and not self.closing:
+            session.expiry_handle = asyncio.get_running_loop().call_later(
+                session.expiry_interval, self.terminate, session, "expired"
+            )
+        self._update_stats()
+
+    def terminate(self, session: Session, reason: str) -> None:
+        """End ``session``: its pending will goes out, its subscriptions go away."""
+        if self.sessions.get(session.client_id) is not session:
+            return
+        self._cancel_timers(session, drop_will=False)
+        del self.sessions[session.client_id]
+        self._publish_pending_will(session)
+        for sub in session.subscriptions.values():
+            self.router.remove(session, sub)
+        self._redispatch(session)
+        session.subscriptions.clear()
+        self.counters["session.terminated"] += 1
+        Hooks.notify(self.hooks.listeners("session.terminated"), session, reason)
+        self._update_stats()
+
+    def _redispatch(self, session: Session) -> None:
+        """Unacked messages from a shared subscription go to another member of the group."""
+        for delivery in session.take_shared():
+            picked = delivery.group.pick(delivery.message, exclude=session)
+            if picked is None:
+                if session.client_id in self.sessions:
+                    session.enqueue(delivery)  # nobody else: it waits for this member
+                continue
+            member, sub = picked
+            member.deliver(
+                delivery.message,
+                min(delivery.message.qos, sub.qos),
+                delivery.retain,
+                sub.sub_ids,
+                delivery.group,
+            )
+
+    def _cancel_timers(self, session: Session, drop_will: bool) -> None:
+        for handle in (session.expiry_handle, session.will_handle):
+            if handle is not None:
+                handle.cancel()
+        session.expiry_handle = session.will_handle = None
+        if drop_will:
+            session.pending_will = None
+
+    def _publish_pending_will(self, session: Session) -> None:
+        pending = session.pending_will
+        session.pending_will = None
+        session.will_handle = None
+        if pending is not None and not self.closing:
+            self.publish_will(pending[0], session.client_id, pending[1])
+
+    def publish_will(self, will: Will, client_id: str, username: str | None) -> None:
+        props = {k: v for k, v in will.properties.items() if k != "will_delay_interval"} or None
+        self.publish(
+            self.message(will.topic, will.payload, will.qos, will.retain, props, client_id, username)
+        )
+
+    def new_client_id(self) -> str:
+        return f"brookmq-{secrets.token_hex(8)}"
+
+    def client(self, client_id: str) -> LocalClient:
+        """An in-process client (see :mod:`brookmq.core.client`)."""
+        return LocalClient(self, client_id)
+
+    # ---------------------------------------------------------- bookkeeping
+
+    def client_connected(self) -> None:
+        self.connected += 1
+        self._update_stats()
+
+    def client_disconnected(self) -> None:
+        self.connected -= 1
+        self._update_stats()
+
+    def _update_stats(self) -> None:
+        stats = self.stats
+        router = self.router
+        stats.set("connections", self.connected)
+        stats.set("live_connections", self.connected)
+        stats.set("channels", self.connected)
+        stats.set("sessions", len(self.sessions))
+        stats.set("cluster_sessions", len(self.sessions))
+        stats.set("topics", len(router.filters))
+        stats.set("subscriptions", router.subscription_count)
+        stats.set("suboptions", router.subscription_count)
+        stats.set("subscribers", router.subscription_count)
+        stats.set("subscriptions.shared", router.shared_count)
+        stats.set("retained", self.retained.count)
+
+    def uptime(self) -> float:
+        return time.monotonic() - self.started_at
+
+    def shutdown(self) -> None:
+        """Disconnect every client (v5: DISCONNECT 0x8B) and stop all timers; wills are not sent."""
+        self.closing = True
+        for session in list(self.sessions.values()):
+            if session.connection is not None:
+                session.connection.evict("shutdown")
+            self._cancel_timers(session, drop_will=True)

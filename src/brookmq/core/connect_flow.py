@@ -1,0 +1,144 @@
+"""CONNECT: client identity, will, limits, session start or resume, CONNACK."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from brookmq.core.hooks import Hooks
+from brookmq.core.states import CONNECTED, NEW
+from brookmq.mqtt import packets as pk
+from brookmq.mqtt import reason_codes as rc
+from brookmq.mqtt.errors import protocol_error
+from brookmq.mqtt.topics import topic_name_problem
+
+if TYPE_CHECKING:
+    from brookmq.core.connection import Connection
+
+
+def handle_connect(conn: Connection, packet: pk.Connect) -> None:
+    if conn.state != NEW:
+        raise protocol_error("second CONNECT on a connection")  # [MQTT-3.1.0-2]
+    broker = conn.broker
+    opts = broker.options
+    counters = broker.counters
+    hooks = broker.hooks
+    counters["packets.connect.received"] += 1
+    counters["client.connect"] += 1
+    version = conn.version = packet.protocol_level
+    props = packet.properties
+    fns = hooks.listeners("client.connect")
+    if fns:
+        props = Hooks.fold(fns, props, conn)
+    conn.username = packet.username
+    conn.clean_start = packet.clean_start
+
+    client_id = packet.client_id
+    assigned = False
+    if not client_id:
+        # v5 always, v3.1.1 only with clean session, may leave the id to the server [MQTT-3.1.3-6/8].
+        if version == pk.MQTT_5 or (version == pk.MQTT_3_1_1 and packet.clean_start):
+            client_id = broker.new_client_id()
+            assigned = True
+        else:
+            _refuse(conn, rc.CLIENT_IDENTIFIER_NOT_VALID, "empty client id needs clean start")
+            return
+    if len(client_id) > opts.max_clientid_len:
+        _refuse(conn, rc.CLIENT_IDENTIFIER_NOT_VALID, "client id is too long")
+        return
+    conn.client_id = client_id
+
+    will = packet.will
+    if will is not None:
+        problem = topic_name_problem(will.topic, opts.max_topic_levels)
+        if problem:
+            _refuse(conn, rc.TOPIC_NAME_INVALID, f"will topic: {problem}")
+            return
+        if will.qos > opts.max_qos_allowed:
+            _refuse(conn, rc.QOS_NOT_SUPPORTED, "will QoS is above the maximum")  # [MQTT-3.2.2-12]
+            return
+        if will.retain and not opts.retain_available:
+            _refuse(conn, rc.RETAIN_NOT_SUPPORTED, "retain is not available")  # [MQTT-3.2.2-13]
+            return
+
+    if version == pk.MQTT_5:
+        if "authentication_method" in props:
+            _refuse(conn, rc.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not configured")
+            return
+        conn.inflight_limit = min(opts.max_inflight, props.get("receive_maximum", 65535))
+        conn.max_packet_out = props.get("maximum_packet_size", 0)
+        conn.alias_max_out = props.get("topic_alias_maximum", 0)
+        conn.problem_information = props.get("request_problem_information", 1) == 1
+        expiry = props.get("session_expiry_interval", 0)
+    else:
+        expiry = 0 if packet.clean_start else opts.session_expiry_interval
+
+    counters["client.authenticate"] += 1
+    verdict = Hooks.decide(hooks.listeners("client.authenticate"), conn, packet.password)
+    if verdict is False:
+        counters["authentication.failure"] += 1
+        counters["packets.connack.auth_error"] += 1
+        _refuse(conn, rc.BAD_USERNAME_OR_PASSWORD, "not authenticated")
+        return
+    if verdict is None:
+        counters["client.auth.anonymous"] += 1
+        counters["authentication.success.anonymous"] += 1
+    counters["authentication.success"] += 1
+
+    keepalive = packet.keepalive
+    if version == pk.MQTT_5 and opts.server_keepalive:
+        keepalive = opts.server_keepalive  # [MQTT-3.2.2-21]
+    conn.keepalive = keepalive
+
+    session, present = broker.open_session(conn, client_id, packet.clean_start, expiry)
+    conn.session = session
+    conn.will = will
+    conn.state = CONNECTED
+    conn.connected_at = broker.clock.time()
+
+    ack_props: dict[str, object] = {}
+    if version == pk.MQTT_5:
+        ack_props = _connack_properties(conn, assigned, keepalive != packet.keepalive)
+    # Session Present is 0 on a clean start and for MQTT 3.1, which has no such flag [MQTT-3.2.2-1/2].
+    conn.send(pk.Connack(present and version >= pk.MQTT_3_1_1, rc.SUCCESS, ack_props))
+    counters["client.connack"] += 1
+    Hooks.notify(hooks.listeners("client.connack"), conn, rc.SUCCESS)
+    broker.client_connected()
+    counters["client.connected"] += 1
+    Hooks.notify(hooks.listeners("client.connected"), conn)
+    conn.start_keepalive(keepalive)
+    session.resume(conn)
+
+
+def _connack_properties(conn: Connection, assigned: bool, server_keepalive: bool) -> dict[str, object]:
+    opts = conn.broker.options
+    props: dict[str, object] = {
+        "receive_maximum": opts.max_awaiting_rel,
+        "maximum_packet_size": opts.max_packet_size,
+        "topic_alias_maximum": opts.max_topic_alias,
+    }
+    if opts.max_qos_allowed < 2:
+        props["maximum_qos"] = opts.max_qos_allowed
+    if not opts.retain_available:
+        props["retain_available"] = 0
+    if not opts.wildcard_subscription:
+        props["wildcard_subscription_available"] = 0
+    if not opts.shared_subscription:
+        props["shared_subscription_available"] = 0
+    if assigned:
+        props["assigned_client_identifier"] = conn.client_id  # [MQTT-3.2.2-16]
+    if server_keepalive:
+        props["server_keep_alive"] = conn.keepalive
+    if not opts.max_topic_alias:
+        del props["topic_alias_maximum"]
+    return props
+
+
+def _refuse(conn: Connection, reason_code: int, reason: str) -> None:
+    """CONNACK with an error code, then close; no session, so no will [MQTT-3.2.2-6]."""
+    version = conn.version
+    props = {"reason_string": reason} if version == pk.MQTT_5 else {}
+    conn.send(pk.Connack(False, rc.connack_code(reason_code, version), props))
+    counters = conn.broker.counters
+    counters["packets.connack.error"] += 1
+    Hooks.notify(conn.broker.hooks.listeners("client.connack"), conn, reason_code)
+    conn.close("refused")

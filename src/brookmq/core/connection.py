@@ -1,0 +1,374 @@
+"""One MQTT connection: an asyncio Protocol fed by any byte-stream transport.
+
+The transport (TCP, TLS, WebSocket adapter, or an in-memory pair in tests)
+calls ``connection_made``/``data_received``/``connection_lost``; everything
+the connection sends goes through ``transport.write``. Packet handling lives
+in the ``*_flow`` modules, one per packet family.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+from brookmq.core import connect_flow, publish_flow, subscribe_flow
+from brookmq.core.message import Message
+from brookmq.core.states import CLOSED, CONNECTED, NEW
+from brookmq.mqtt import packets as pk
+from brookmq.mqtt import reason_codes as rc
+from brookmq.mqtt.codec import UnsupportedProtocolVersion, encode, encode_publish, packet_id_offset
+from brookmq.mqtt.errors import ProtocolError, protocol_error
+from brookmq.mqtt.reader import PacketReader
+
+if TYPE_CHECKING:
+    from brookmq.core.broker import Broker
+    from brookmq.core.session import Session
+
+log = logging.getLogger("brookmq.connection")
+
+
+_SENT_METRIC = {
+    pk.Connack: "packets.connack.sent",
+    pk.Puback: "packets.puback.sent",
+    pk.Pubrec: "packets.pubrec.sent",
+    pk.Pubrel: "packets.pubrel.sent",
+    pk.Pubcomp: "packets.pubcomp.sent",
+    pk.Suback: "packets.suback.sent",
+    pk.Unsuback: "packets.unsuback.sent",
+    pk.Disconnect: "packets.disconnect.sent",
+    pk.Auth: "packets.auth.sent",
+}
+_QOS_SENT = ("messages.qos0.sent", "messages.qos1.sent", "messages.qos2.sent")
+# DISCONNECT reason code a v5 client is told when the server closes for each reason.
+_EVICT_CODES = {
+    "takenover": rc.SESSION_TAKEN_OVER,
+    "discarded": rc.SESSION_TAKEN_OVER,
+    "kicked": rc.ADMINISTRATIVE_ACTION,
+    "shutdown": rc.SERVER_SHUTTING_DOWN,
+}
+_CLOSE_REASONS = {rc.PACKET_TOO_LARGE: "frame_too_large", rc.KEEP_ALIVE_TIMEOUT: "keepalive_timeout"}
+
+
+class Connection(asyncio.Protocol):
+    def __init__(self, broker: Broker, listener: str = "tcp:default") -> None:
+        self.broker = broker
+        self.listener = listener
+        opts = broker.options
+        self.reader = PacketReader(opts.max_packet_size)
+        self.transport: asyncio.Transport | None = None
+        self.loop = asyncio.get_running_loop()
+        self.state = NEW
+        self.version = pk.MQTT_3_1_1
+        self.client_id = ""
+        self.username: str | None = None
+        self.clean_start = True
+        self.keepalive = 0
+        self.session: Session | None = None
+        self.will: pk.Will | None = None
+        self.writable = True
+        self.inflight_limit = opts.max_inflight
+        self.max_packet_out = 0  # the client's Maximum Packet Size; 0 = no limit
+        self.alias_max_out = 0  # the client's Topic Alias Maximum
+        self.aliases_out: dict[str, int] = {}
+        self.aliases_in: dict[int, str] = {}
+        self.problem_information = True
+        self.peerhost = ""
+        self.peerport = 0
+        self.created_at = broker.clock.time()
+        self.connected_at = 0.0
+        self.disconnected_at = 0.0
+        self.close_reason = ""
+        self.last_recv = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._keepalive_timeout = 0.0
+        self.recv_cnt = self.recv_oct = self.recv_pkt = self.recv_msg = 0
+        self.send_cnt = self.send_oct = self.send_pkt = self.send_msg = 0
+        self.send_dropped_too_large = 0
+
+    # ---------------------------------------------------------- transport callbacks
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            self.peerhost, self.peerport = peer[0], peer[1]
+        self.last_recv = self.loop.time()
+        self._timer = self.loop.call_later(self.broker.options.idle_timeout, self._idle_check)
+
+    def data_received(self, data: bytes) -> None:
+        if self.state == CLOSED:
+            return
+        size = len(data)
+        self.recv_cnt += 1
+        self.recv_oct += size
+        self.last_recv = self.loop.time()
+        counters = self.broker.counters
+        counters["bytes.received"] += size
+        reader = self.reader
+        packets = reader.feed(data)
+        if packets:
+            self.recv_pkt += len(packets)
+            counters["packets.received"] += len(packets)
+            handlers = HANDLERS
+            try:
+                for packet in packets:
+                    handlers[type(packet)](self, packet)
+                    if self.state == CLOSED:
+                        return
+            except ProtocolError as exc:
+                self.protocol_violation(exc)
+                return
+            except Exception:
+                log.exception("internal error handling a packet from %r; closing it", self.client_id)
+                self.close_with(rc.UNSPECIFIED_ERROR, "internal_error")
+                return
+        if reader.error is not None:
+            self.protocol_violation(reader.error)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.close("sock_closed")
+
+    def pause_writing(self) -> None:
+        self.writable = False
+
+    def resume_writing(self) -> None:
+        self.writable = True
+        if self.session is not None and self.state == CONNECTED:
+            self.session.drain()
+
+    # ---------------------------------------------------------- closing
+
+    def protocol_violation(self, exc: ProtocolError) -> None:
+        log.debug("closing %s:%s (%r): %s", self.peerhost, self.peerport, self.client_id, exc.message)
+        if self.state == NEW and isinstance(exc, UnsupportedProtocolVersion):
+            version = pk.MQTT_5 if exc.level == pk.MQTT_5 else pk.MQTT_3_1_1
+            self.send(pk.Connack(False, rc.connack_code(rc.UNSUPPORTED_PROTOCOL_VERSION, version)), version)
+            self.broker.counters["packets.connack.error"] += 1
+            self.close("protocol_error")
+            return
+        self.close_with(exc.reason_code, _CLOSE_REASONS.get(exc.reason_code, "protocol_error"), exc.message)
+
+    def close_with(self, reason_code: int, reason: str, reason_string: str = "") -> None:
+        """Close from the server side; a v5 client hears why first [MQTT-4.13.1-1]."""
+        if self.state == CONNECTED and self.version == pk.MQTT_5:
+            props = {"reason_string": reason_string} if reason_string and self.problem_information else {}
+            self.send(pk.Disconnect(reason_code, props))
+        self.close(reason)
+
+    def evict(self, reason: str) -> None:
+        self.close_with(_EVICT_CODES.get(reason, rc.ADMINISTRATIVE_ACTION), reason)
+
+    def close(self, reason: str, publish_will: bool = True) -> None:
+        """Tear down once: detach the session (will, expiry) and close the transport."""
+        if self.state == CLOSED:
+            return
+        was_connected = self.state == CONNECTED
+        self.state = CLOSED
+        self.close_reason = reason
+        self.disconnected_at = self.broker.clock.time()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        broker = self.broker
+        if was_connected and self.session is not None:
+            broker.client_disconnected()
+            broker.counters["client.disconnected"] += 1
+            broker.hooks.notify(broker.hooks.listeners("client.disconnected"), self, reason)
+            broker.connection_closed(
+                self, self.session, self.will if publish_will else None, self.username, self.version
+            )
+        self.will = None
+        if self.transport is not None:
+            self.transport.close()
+
+    # ---------------------------------------------------------- keepalive
+
+    def start_keepalive(self, keepalive: int) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if keepalive:
+            self._keepalive_timeout = keepalive * self.broker.options.keepalive_multiplier
+            self._timer = self.loop.call_later(self._keepalive_timeout, self._keepalive_check)
+
+    def _keepalive_check(self) -> None:
+        idle = self.loop.time() - self.last_recv
+        if idle >= self._keepalive_timeout:
+            self.close_with(rc.KEEP_ALIVE_TIMEOUT, "keepalive_timeout")  # [MQTT-3.1.2-22]
+        else:
+            self._timer = self.loop.call_later(self._keepalive_timeout - idle, self._keepalive_check)
+
+    def _idle_check(self) -> None:
+        if self.state == NEW:
+            self.close("idle_timeout")
+
+    # ---------------------------------------------------------- sending
+
+    def write(self, data: bytes) -> None:
+        transport = self.transport
+        if transport is None or self.state == CLOSED:
+            return
+        transport.write(data)
+        self.send_cnt += 1
+        self.send_oct += len(data)
+        self.send_pkt += 1
+        counters = self.broker.counters
+        counters["bytes.sent"] += len(data)
+        counters["packets.sent"] += 1
+
+    def send(self, packet: pk.Packet, version: int = 0) -> None:
+        self.write(encode(packet, version or self.version))
+        metric = _SENT_METRIC.get(type(packet))
+        if metric is not None:
+            self.broker.counters[metric] += 1
+
+    def send_pubrel(self, packet_id: int) -> None:
+        self.send(pk.Pubrel(packet_id))
+
+    def send_publish(
+        self,
+        message: Message,
+        qos: int,
+        retain: bool,
+        sub_ids: tuple[int, ...],
+        packet_id: int,
+        dup: bool = False,
+    ) -> bool:
+        """Write one PUBLISH; the encoded form is shared by every subscriber with the same one."""
+        version = self.version
+        if version == pk.MQTT_5:
+            data = self._encode_v5(message, qos, retain, sub_ids)
+        else:
+            key = (qos, retain)
+            if message.wire_key == key:
+                data = message.wire_bytes
+            else:
+                data = encode_publish(message.topic, message.payload, qos, retain, False, 1, None, version)
+                message.wire_key = key
+                message.wire_bytes = data
+        if qos:
+            offset = packet_id_offset(data)
+            first = data[0] | 0x08 if dup else data[0]
+            data = b"".join(
+                (bytes((first,)), data[1:offset], packet_id.to_bytes(2, "big"), data[offset + 2 :])
+            )
+        if self.max_packet_out and len(data) > self.max_packet_out:
+            # Never send a client more than it allows [MQTT-3.1.2-24]: drop and count.
+            self.send_dropped_too_large += 1
+            self.broker.drop(message, "too_large")
+            return False
+        self.write(data)
+        self.send_msg += 1
+        counters = self.broker.counters
+        counters["packets.publish.sent"] += 1
+        counters["messages.sent"] += 1
+        counters[_QOS_SENT[qos]] += 1
+        return True
+
+    def _encode_v5(self, message: Message, qos: int, retain: bool, sub_ids: tuple[int, ...]) -> bytes:
+        props = message.properties
+        expiry = 0
+        if message.expires_at:
+            # The interval counts down while the message waits [MQTT-3.3.2-6].
+            expiry = max(1, math.ceil(message.expires_at - self.broker.clock.time()))
+        topic = message.topic
+        alias = 0
+        if self.alias_max_out:
+            alias = self.aliases_out.get(topic, 0)
+            if alias:
+                topic = ""
+            elif len(self.aliases_out) < self.alias_max_out:
+                alias = self.aliases_out[topic] = len(self.aliases_out) + 1
+        if not (expiry or sub_ids or alias):
+            key: Any = (5, qos, retain)
+            if message.wire_key == key:
+                return message.wire_bytes
+            data = encode_publish(topic, message.payload, qos, retain, False, 1, props, 5)
+            message.wire_key = key
+            message.wire_bytes = data
+            return data
+        out = dict(props) if props else {}
+        if expiry:
+            out["message_expiry_interval"] = expiry
+        if sub_ids:
+            out["subscription_identifier"] = list(sub_ids)
+        if alias:
+            out["topic_alias"] = alias
+        return encode_publish(topic, message.payload, qos, retain, False, 1, out, 5)
+
+    # ---------------------------------------------------------- small packet handlers
+
+    def client_info(self) -> dict[str, Any]:
+        """Per-client figures with EMQX's field names."""
+        return {
+            "clientid": self.client_id,
+            "username": self.username,
+            "node": self.broker.node_name,
+            "ip_address": self.peerhost,
+            "port": self.peerport,
+            "listener": self.listener,
+            "proto_name": "MQIsdp" if self.version == pk.MQTT_3_1 else "MQTT",
+            "proto_ver": self.version,
+            "clean_start": self.clean_start,
+            "keepalive": self.keepalive,
+            "connected": self.state == CONNECTED,
+            "connected_at": self.connected_at,
+            "created_at": self.created_at,
+            "recv_cnt": self.recv_cnt,
+            "recv_oct": self.recv_oct,
+            "recv_pkt": self.recv_pkt,
+            "recv_msg": self.recv_msg,
+            "send_cnt": self.send_cnt,
+            "send_oct": self.send_oct,
+            "send_pkt": self.send_pkt,
+            "send_msg": self.send_msg,
+            "send_msg.dropped.too_large": self.send_dropped_too_large,
+        }
+
+
+def _pingreq(conn: Connection, packet: pk.Pingreq) -> None:
+    conn.broker.counters["packets.pingreq.received"] += 1
+    conn.write(b"\xd0\x00")
+    conn.broker.counters["packets.pingresp.sent"] += 1
+
+
+def _disconnect(conn: Connection, packet: pk.Disconnect) -> None:
+    conn.broker.counters["packets.disconnect.received"] += 1
+    session = conn.session
+    expiry = packet.properties.get("session_expiry_interval")
+    if expiry is not None and session is not None:
+        if session.expiry_interval == 0 and expiry != 0:
+            raise protocol_error("session expiry changed from 0 on DISCONNECT")  # [MQTT-3.14.2-2]
+        session.expiry_interval = expiry
+    # A normal DISCONNECT discards the will [MQTT-3.14.4-3]; 0x04 asks for it.
+    conn.close("normal", publish_will=packet.reason_code == rc.DISCONNECT_WITH_WILL)
+
+
+def _auth(conn: Connection, packet: pk.Auth) -> None:
+    conn.broker.counters["packets.auth.received"] += 1
+    raise ProtocolError(rc.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not configured")
+
+
+def _server_only(conn: Connection, packet: pk.Packet) -> None:
+    raise protocol_error(f"{type(packet).__name__} may only be sent by a server")
+
+
+HANDLERS: dict[type, Any] = {
+    pk.Connect: connect_flow.handle_connect,
+    pk.Publish: publish_flow.handle_publish,
+    pk.Puback: publish_flow.handle_puback,
+    pk.Pubrec: publish_flow.handle_pubrec,
+    pk.Pubrel: publish_flow.handle_pubrel,
+    pk.Pubcomp: publish_flow.handle_pubcomp,
+    pk.Subscribe: subscribe_flow.handle_subscribe,
+    pk.Unsubscribe: subscribe_flow.handle_unsubscribe,
+    pk.Pingreq: _pingreq,
+    pk.Disconnect: _disconnect,
+    pk.Auth: _auth,
+    pk.Connack: _server_only,
+    pk.Suback: _server_only,
+    pk.Unsuback: _server_only,
+    pk.Pingresp: _server_only,
+}

@@ -1,0 +1,65 @@
+"""The broker's message: what was published, by whom and when (not the wire packet)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+_ids = itertools.count(1)
+
+
+class Message:
+    """A published application message as the broker routes it.
+
+    ``expires_at`` is the wall-clock second it expires (0 = never). ``wire_key`` /
+    ``wire_bytes`` cache the last encoded wire form so that subscribers that share
+    a form get the same bytes [design: encode once per wire form].
+    """
+
+    __slots__ = (
+        "expires_at",
+        "id",
+        "origin",
+        "payload",
+        "properties",
+        "qos",
+        "retain",
+        "sys",
+        "timestamp",
+        "topic",
+        "username",
+        "wire_bytes",
+        "wire_key",
+    )
+
+    def __init__(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int = 0,
+        retain: bool = False,
+        properties: dict[str, Any] | None = None,
+        origin: str | None = None,
+        username: str | None = None,
+        timestamp: float = 0.0,
+        expires_at: float = 0.0,
+    ) -> None:
+        self.id = next(_ids)
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+        self.properties = properties
+        self.origin = origin
+        self.username = username
+        self.timestamp = timestamp
+        self.expires_at = expires_at
+        self.wire_key: Any = None
+        self.wire_bytes = b""
+        self.sys = False
+
+    def expired(self, now: float) -> bool:
+        return bool(self.expires_at) and now >= self.expires_at
+
+    def __repr__(self) -> str:
+        return f"Message({self.topic!r}, {self.payload[:32]!r}, qos={self.qos}, retain={self.retain})"

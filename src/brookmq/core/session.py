@@ -1,0 +1,272 @@
+"""A client's session: subscriptions, the outbound inflight window, the offline
+queue (mqueue) and inbound QoS 2 packet ids awaiting PUBREL.
+
+The session outlives connections. While a connection is attached
+(``connection`` is set) deliveries go straight to it, up to the inflight
+window; otherwise, or when the socket pushes back, they wait in the mqueue.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any, Protocol
+
+from brookmq.mqtt.packets import SubscriptionOptions
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from brookmq.core.broker import Broker
+    from brookmq.core.message import Message
+    from brookmq.mqtt.packets import Will
+
+# Outbound QoS 2 states of an inflight entry.
+AWAIT_ACK = 0  # PUBLISH sent; waiting for PUBACK or PUBREC
+AWAIT_COMP = 1  # PUBREL sent; waiting for PUBCOMP
+
+
+class Outlet(Protocol):
+    """What a session delivers to: a network connection or an in-process client."""
+
+    writable: bool
+    inflight_limit: int
+
+    def send_publish(
+        self,
+        message: Message,
+        qos: int,
+        retain: bool,
+        sub_ids: tuple[int, ...],
+        packet_id: int,
+        dup: bool = False,
+    ) -> bool: ...
+
+    def send_pubrel(self, packet_id: int) -> None: ...
+
+    def evict(self, reason: str) -> None:
+        """Let go of the session and close: ``takenover``, ``discarded``, ``kicked`` or ``shutdown``."""
+
+
+class Subscription:
+    """One subscription of a session: the filter as written and its options."""
+
+    __slots__ = (
+        "group",
+        "no_local",
+        "qos",
+        "rap",
+        "real_filter",
+        "rh",
+        "sub_id",
+        "sub_ids",
+        "topic_filter",
+    )
+
+    def __init__(
+        self,
+        topic_filter: str,
+        real_filter: str,
+        group: str | None,
+        options: SubscriptionOptions,
+        sub_id: int | None,
+    ) -> None:
+        self.topic_filter = topic_filter
+        self.real_filter = real_filter
+        self.group = group
+        self.qos = options.qos
+        self.no_local = options.no_local
+        self.rap = options.retain_as_published
+        self.rh = options.retain_handling
+        self.sub_id = sub_id
+        self.sub_ids: tuple[int, ...] = (sub_id,) if sub_id else ()
+
+    @property
+    def options(self) -> SubscriptionOptions:
+        return SubscriptionOptions(self.qos, self.no_local, self.rap, self.rh)
+
+
+class Delivery:
+    """A message on its way to this session: queued, or in flight with a packet id."""
+
+    __slots__ = ("group", "message", "qos", "retain", "state", "sub_ids")
+
+    def __init__(
+        self,
+        message: Message,
+        qos: int,
+        retain: bool,
+        sub_ids: tuple[int, ...],
+        group: Any,
+    ) -> None:
+        self.message = message
+        self.qos = qos
+        self.retain = retain
+        self.sub_ids = sub_ids
+        self.group = group  # the SharedGroup it came through, for redispatch
+        self.state = AWAIT_ACK
+
+
+class Session:
+    def __init__(self, broker: Broker, client_id: str, expiry_interval: float, created_at: float) -> None:
+        self.broker = broker
+        self.client_id = client_id
+        self.expiry_interval = expiry_interval
+        self.created_at = created_at
+        self.subscriptions: dict[str, Subscription] = {}
+        self.inflight: dict[int, Delivery] = {}
+        self.mqueue: deque[Delivery] = deque()
+        self.awaiting_rel: dict[int, float] = {}  # inbound QoS 2 packet id -> received at
+        self.connection: Outlet | None = None
+        self.mqueue_dropped = 0
+        self.expiry_handle: asyncio.TimerHandle | None = None
+        self.will_handle: asyncio.TimerHandle | None = None
+        self.pending_will: tuple[Will, str | None] | None = None
+        self._next_id = 1
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __repr__(self) -> str:
+        return f"Session({self.client_id!r})"
+
+    # ---------------------------------------------------------- delivery
+
+    def deliver(
+        self,
+        message: Message,
+        qos: int,
+        retain: bool,
+        sub_ids: tuple[int, ...],
+        group: Any = None,
+    ) -> None:
+        conn = self.connection
+        if conn is not None and conn.writable and not self.mqueue:
+            if not qos:
+                conn.send_publish(message, 0, retain, sub_ids, 0)
+                return
+            if len(self.inflight) < conn.inflight_limit:
+                self._send_inflight(conn, Delivery(message, qos, retain, sub_ids, group))
+                return
+        self.enqueue(Delivery(message, qos, retain, sub_ids, group))
+
+    def enqueue(self, delivery: Delivery) -> None:
+        broker = self.broker
+        if not delivery.qos and self.connection is None and not broker.options.mqueue_store_qos0:
+            broker.drop(delivery.message, "qos0_msg")
+            return
+        limit = broker.options.max_mqueue_len
+        if limit and len(self.mqueue) >= limit:
+            # Like EMQX: a full queue drops its oldest message to make room.
+            oldest = self.mqueue.popleft()
+            self.mqueue_dropped += 1
+            broker.drop(oldest.message, "queue_full")
+        self.mqueue.append(delivery)
+
+    def _send_inflight(self, conn: Outlet, delivery: Delivery) -> None:
+        packet_id = self._allocate_id()
+        self.inflight[packet_id] = delivery
+        if not conn.send_publish(
+            delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id
+        ):
+            del self.inflight[packet_id]  # too large for the client: dropped and counted by the outlet
+
+    def _allocate_id(self) -> int:
+        packet_id = self._next_id
+        inflight = self.inflight
+        while packet_id in inflight:
+            packet_id = packet_id % 65535 + 1
+        self._next_id = packet_id % 65535 + 1
+        return packet_id
+
+    def drain(self) -> None:
+        """Send queued messages while the connection can take them."""
+        conn = self.connection
+        if conn is None:
+            return
+        queue = self.mqueue
+        now = self.broker.clock.time()
+        while queue and conn.writable:
+            delivery = queue[0]
+            if delivery.qos and len(self.inflight) >= conn.inflight_limit:
+                return
+            queue.popleft()
+            if delivery.message.expired(now):
+                self.broker.drop(delivery.message, "expired")
+            elif delivery.qos:
+                self._send_inflight(conn, delivery)
+            else:
+                conn.send_publish(delivery.message, 0, delivery.retain, delivery.sub_ids, 0)
+
+    def resume(self, conn: Outlet) -> None:
+        """Attach ``conn``, resend what was in flight with DUP [MQTT-4.4.0-1], then drain the queue."""
+        self.connection = conn
+        for packet_id, delivery in list(self.inflight.items()):
+            if delivery.state == AWAIT_COMP:
+                conn.send_pubrel(packet_id)
+            elif not conn.send_publish(
+                delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id, True
+            ):
+                del self.inflight[packet_id]
+        self.drain()
+
+    # ---------------------------------------------------------- acknowledgements
+
+    def puback(self, packet_id: int) -> Delivery | None:
+        delivery = self.inflight.get(packet_id)
+        if delivery is None or delivery.qos != 1:
+            return None
+        del self.inflight[packet_id]
+        self.drain()
+        return delivery
+
+    def pubrec(self, packet_id: int, failed: bool) -> Delivery | None:
+        delivery = self.inflight.get(packet_id)
+        if delivery is None or delivery.qos != 2 or delivery.state != AWAIT_ACK:
+            return None
+        if failed:
+            # A PUBREC with an error code ends the flow [MQTT-4.3.3-?]; the id is free again.
+            del self.inflight[packet_id]
+            self.drain()
+        else:
+            delivery.state = AWAIT_COMP
+        return delivery
+
+    def pubcomp(self, packet_id: int) -> Delivery | None:
+        delivery = self.inflight.get(packet_id)
+        if delivery is None or delivery.state != AWAIT_COMP:
+            return None
+        del self.inflight[packet_id]
+        self.drain()
+        return delivery
+
+    def take_shared(self) -> list[Delivery]:
+        """Remove and return the unacknowledged deliveries that came through a shared
+        subscription, so the broker can hand them to another member of the group."""
+        taken = [d for d in self.inflight.values() if d.group is not None and d.state == AWAIT_ACK]
+        if taken:
+            self.inflight = {k: d for k, d in self.inflight.items() if d not in taken}
+        queued = [d for d in self.mqueue if d.group is not None]
+        if queued:
+            self.mqueue = deque(d for d in self.mqueue if d.group is None)
+            taken.extend(queued)
+        return taken
+
+    def info(self) -> dict[str, Any]:
+        """Session figures with EMQX's field names."""
+        opts = self.broker.options
+        return {
+            "subscriptions_cnt": len(self.subscriptions),
+            "subscriptions_max": opts.max_subscriptions or "infinity",
+            "inflight_cnt": len(self.inflight),
+            "inflight_max": opts.max_inflight,
+            "awaiting_rel_cnt": len(self.awaiting_rel),
+            "awaiting_rel_max": opts.max_awaiting_rel,
+            "mqueue_len": len(self.mqueue),
+            "mqueue_max": opts.max_mqueue_len,
+            "mqueue_dropped": self.mqueue_dropped,
+            "expiry_interval": self.expiry_interval,
+            "created_at": self.created_at,
+        }

@@ -1,0 +1,1 @@
+"""Listeners: they accept connections and hand each byte stream to a core Connection."""

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from brookmq.config import ConfigError, load_settings
+
+
+def test_defaults_are_emqx_defaults() -> None:
+    s = load_settings(environ={})
+    assert s.node.name == "brookmq@127.0.0.1"
+    assert s.listeners.tcp["default"].bind == "0.0.0.0:1883"
+    m = s.mqtt
+    assert (m.max_packet_size, m.max_clientid_len, m.max_topic_levels) == (1048576, 65535, 128)
+    assert (m.max_inflight, m.max_awaiting_rel, m.await_rel_timeout) == (32, 100, 300.0)
+    assert (m.max_mqueue_len, m.mqueue_store_qos0, m.session_expiry_interval) == (1000, True, 7200.0)
+    assert (m.keepalive_multiplier, m.idle_timeout, m.max_topic_alias) == (1.5, 15.0, 65535)
+    assert m.shared_subscription_strategy == "round_robin"
+
+
+def test_hocon_file_with_emqx_key_names(tmp_path) -> None:
+    conf = tmp_path / "brookmq.conf"
+    conf.write_text(
+        """
+        node.name = "edge@10.0.0.1"
+        mqtt {
+          max_packet_size = 2MB
+          session_expiry_interval = 30m
+          await_rel_timeout = "500ms"
+          server_keepalive = 60
+          shared_subscription_strategy = hash_topic
+        }
+        listeners.tcp.default.bind = "127.0.0.1:1999"
+        listeners.tcp.internal { bind = 11883 }
+        """
+    )
+    s = load_settings(conf, environ={})
+    assert s.node.name == "edge@10.0.0.1"
+    assert s.mqtt.max_packet_size == 2 * 1024 * 1024
+    assert s.mqtt.session_expiry_interval == 1800
+    assert s.mqtt.await_rel_timeout == 0.5
+    assert s.mqtt.server_keepalive == 60
+    assert s.mqtt.shared_subscription_strategy == "hash_topic"
+    assert s.listeners.tcp["default"].bind == "127.0.0.1:1999"
+    assert s.listeners.tcp["internal"].bind == "0.0.0.0:11883"
+
+
+def test_environment_overrides_the_file(tmp_path) -> None:
+    conf = tmp_path / "brookmq.conf"
+    conf.write_text("mqtt.max_inflight = 10\n")
+    env = {"BROOKMQ_MQTT__MAX_INFLIGHT": "20", "BROOKMQ_NODE__NAME": "n@h", "OTHER": "x"}
+    s = load_settings(conf, environ=env)
+    assert s.mqtt.max_inflight == 20 and s.node.name == "n@h"
+
+
+@pytest.mark.parametrize(
+    ("env", "fragment"),
+    [
+        ({"BROOKMQ_MQTT__MAX_INFLIGHT": "lots"}, "mqtt.max_inflight"),
+        ({"BROOKMQ_MQTT__MAX_QOS_ALLOWED": "3"}, "max_qos_allowed must be"),
+        ({"BROOKMQ_MQTT__NO_SUCH_KEY": "1"}, "mqtt.no_such_key"),
+        ({"BROOKMQ_MQTT__RETAIN_AVAILABLE": "perhaps"}, "mqtt.retain_available"),
+        ({"BROOKMQ_LISTENERS__TCP__DEFAULT__BIND": "nowhere:port"}, "listeners.tcp.default.bind"),
+        ({"BROOKMQ_MQTT__SHARED_SUBSCRIPTION_STRATEGY": "fair"}, "mqtt.shared_subscription_strategy"),
+        ({"BROOKMQ_MQTT__MAX_PACKET_SIZE": "huge"}, "mqtt.max_packet_size"),
+    ],
+)
+def test_bad_values_name_the_key(env, fragment) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ=env)
+    assert fragment in str(err.value)
+
+
+def test_unparseable_file_is_a_config_error(tmp_path) -> None:
+    conf = tmp_path / "bad.conf"
+    conf.write_text("mqtt { max_inflight = \n")
+    with pytest.raises(ConfigError):
+        load_settings(conf, environ={})
+
+
+def test_missing_file_is_a_config_error(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.conf", environ={})
+
+
+def test_start_refuses_a_bad_config_with_exit_2_and_the_key(tmp_path) -> None:
+    conf = tmp_path / "brookmq.conf"
+    conf.write_text("mqtt.max_inflight = many\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "brookmq", "start", "--config", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "mqtt.max_inflight" in result.stderr
