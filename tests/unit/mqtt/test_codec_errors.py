@@ -82,6 +82,27 @@ ERRORS = [
     ("remaining-length-5-bytes", V4, "30 FF FF FF FF 01", MALFORMED),
     ("remaining-length-all-continuation", V4, "30 80 80 80 80", MALFORMED),
     ("remaining-length-not-minimal", V4, "C0 80 00", MALFORMED),
+    # reliability 1.3: zero remaining length where a body is required
+    ("publish-zero-remaining-length", V4, "30 00", MALFORMED),
+    ("subscribe-zero-remaining-length", V4, "82 00", MALFORMED),
+    ("puback-zero-remaining-length", V4, "40 00", MALFORMED),
+    ("connect-zero-remaining-length", V4, "10 00", MALFORMED),
+    # reliability 1.7: U+0000 and ill-formed UTF-8 in client id, username, will topic
+    ("connect-client-id-nul", V4, "10 0D 00 04 4D 51 54 54 04 02 00 3C 00 01 00", MALFORMED),
+    ("connect-username-bad-utf8", V4, "10 10 00 04 4D 51 54 54 04 82 00 3C 00 01 63 00 01 FF", MALFORMED),
+    (
+        "connect-will-topic-surrogate",
+        V4,
+        "10 14 00 04 4D 51 54 54 04 06 00 3C 00 01 63 00 03 ED B0 80 00 00",
+        MALFORMED,
+    ),
+    # reliability 1.9: an invalid property inside the will
+    (
+        "connect-v5-topic-alias-in-will",
+        V5,
+        "10 17 00 04 4D 51 54 54 05 06 00 3C 00 00 01 63 03 23 00 01 00 01 77 00 00",
+        MALFORMED,
+    ),
     ("v5-varint-property-5-bytes", V5, "30 0A 00 01 61 06 0B FF FF FF FF 01", MALFORMED),
 ]
 
