@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?=
 
-.PHONY: run test test-slow lint install install-test system-deps clean
+.PHONY: run test test-slow lint install install-test system-deps bench bench-quick bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,8 @@ run: install
 	$(BIN)/brookmq start $(if $(CONFIG),--config $(CONFIG))
 
 lint: install-test
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -42,6 +42,19 @@ test: install-test system-deps lint
 
 test-slow: install-test system-deps
 	$(BIN)/pytest -q -m slow
+
+# Benchmarks: BrookMQ, Mosquitto (Debian) and amqtt (own venv under benchmarks/work) side by side.
+bench-deps:
+	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto; }
+	@command -v taskset >/dev/null || echo "taskset not found: brokers and loader will not be pinned"
+
+bench: install-test bench-deps
+	$(BIN)/python -m benchmarks.run
+
+bench-quick: install-test bench-deps
+	$(BIN)/python -m benchmarks.run --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

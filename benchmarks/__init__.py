@@ -1,0 +1,1 @@
+"""Benchmarks: BrookMQ side by side with Mosquitto and amqtt (`make bench`)."""

@@ -1,0 +1,122 @@
+"""Start and stop each broker under test, fresh per scenario, pinned to one core."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+WORK = Path(__file__).parent / "work"
+BROKER_CORE = "0"
+
+
+@dataclass
+class Running:
+    name: str
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_listening(port: int, proc: subprocess.Popen[bytes], name: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with {proc.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"{name} did not listen on {port}")
+
+
+def _pinned(cmd: list[str]) -> list[str]:
+    return ["taskset", "-c", BROKER_CORE, *cmd] if shutil.which("taskset") else cmd
+
+
+def start_brookmq(port: int) -> subprocess.Popen[bytes]:
+    """BrookMQ as `make run` starts it (uvloop on), on a loopback port."""
+    env = dict(
+        os.environ, BROOKMQ_LISTENERS__TCP__DEFAULT__BIND=f"127.0.0.1:{port}", BROOKMQ_LOG__LEVEL="warning"
+    )
+    brookmq = Path(sys.executable).with_name("brookmq")
+    return subprocess.Popen(_pinned([str(brookmq), "start"]), env=env, stdout=subprocess.DEVNULL)
+
+
+def start_mosquitto(port: int) -> subprocess.Popen[bytes]:
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    conf = WORK / f"mosquitto-{port}.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n")
+    return subprocess.Popen(
+        _pinned([binary, "-c", str(conf)]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def amqtt_binary() -> Path:
+    """amqtt lives in its own virtualenv under the work dir, made on first use."""
+    venv = WORK / "amqtt-venv"
+    binary = venv / "bin" / "amqtt"
+    if not binary.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "amqtt==0.12.1"], check=True)
+    return binary
+
+
+def start_amqtt(port: int) -> subprocess.Popen[bytes]:
+    conf = WORK / f"amqtt-{port}.yaml"
+    conf.write_text(
+        "listeners:\n  default:\n    type: tcp\n"
+        f"    bind: 127.0.0.1:{port}\n"
+        "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n    allow_anonymous: true\n"
+    )
+    return subprocess.Popen(
+        _pinned([str(amqtt_binary()), "-c", str(conf)]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+STARTERS = {"brookmq": start_brookmq, "mosquitto": start_mosquitto, "amqtt": start_amqtt}
+
+
+def start(name: str) -> Running:
+    WORK.mkdir(exist_ok=True)
+    port = free_port()
+    proc = STARTERS[name](port)
+    _wait_listening(port, proc, name)
+    return Running(name, port, proc)
+
+
+def versions() -> dict[str, str]:
+    out = {}
+    mosq = subprocess.run(
+        [shutil.which("mosquitto") or "/usr/sbin/mosquitto", "-h"], capture_output=True, text=True
+    ).stdout
+    out["mosquitto"] = mosq.splitlines()[0] if mosq else "unknown"
+    out["amqtt"] = "amqtt 0.12.1"
+    from brookmq import __version__
+
+    out["brookmq"] = f"BrookMQ {__version__}"
+    return out

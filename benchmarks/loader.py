@@ -1,0 +1,468 @@
+"""The load generator: one process, raw non-blocking sockets, pre-encoded packets.
+
+Run by ``benchmarks.run`` pinned to its own core; prints one JSON result.
+Every scenario is bounded in time and talks only to 127.0.0.1. Deliveries
+of one scenario all have the same size, so subscribers count bytes rather
+than parse packets (QoS 1 subscribers do parse, to acknowledge).
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import selectors
+import socket
+import statistics
+import time
+from typing import Any
+
+import psutil
+
+from brookmq.mqtt import packets as pk
+from brookmq.mqtt.codec import encode
+
+V = pk.MQTT_3_1_1  # every broker under test speaks 3.1.1; amqtt speaks nothing newer
+PAYLOAD = bytes(range(64))
+CHUNK = 1 << 16
+
+
+def publish_packet(
+    topic: str, qos: int = 0, packet_id: int = 0, retain: bool = False, payload: bytes = PAYLOAD
+) -> bytes:
+    return encode(pk.Publish(topic, payload, qos, retain, packet_id=packet_id), V)
+
+
+def client(port: int, client_id: str, subscribe: str | None = None, qos: int = 0) -> socket.socket:
+    """A connected (and subscribed) blocking socket, then switched to non-blocking."""
+    sock = socket.create_connection(("127.0.0.1", port))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(encode(pk.Connect(client_id, V, True, 0), V))
+    _read_exactly(sock, 4)  # CONNACK
+    if subscribe is not None:
+        sock.sendall(encode(pk.Subscribe(1, [(subscribe, pk.SubscriptionOptions(qos))]), V))
+        _read_exactly(sock, 5)  # SUBACK
+    sock.setblocking(False)
+    return sock
+
+
+def _read_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    sock.settimeout(30)
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("broker closed the connection during setup")
+        data += chunk
+    return data
+
+
+class CpuSampler:
+    """CPU use of the broker and of this loader over a window, in % of one core."""
+
+    def __init__(self, broker_pid: int) -> None:
+        self.broker = psutil.Process(broker_pid)
+        self.me = psutil.Process()
+
+    def start(self) -> None:
+        self.t0 = time.perf_counter()
+        self.b0 = sum(self.broker.cpu_times()[:2])
+        self.m0 = sum(self.me.cpu_times()[:2])
+
+    def stop(self) -> dict[str, float]:
+        elapsed = time.perf_counter() - self.t0
+        return {
+            "broker_cpu": round(100 * (sum(self.broker.cpu_times()[:2]) - self.b0) / elapsed, 1),
+            "loader_cpu": round(100 * (sum(self.me.cpu_times()[:2]) - self.m0) / elapsed, 1),
+        }
+
+
+# ------------------------------------------------------------------ QoS 0 throughput
+
+
+def stream(
+    port: int,
+    pid: int,
+    duration: float,
+    pubs: list[tuple[str, str]],
+    subs: list[str],
+    sub_filter: str,
+    window: int = 10000,
+) -> dict[str, Any]:
+    """Publishers send QoS 0 for ``duration``; subscribers count deliveries.
+
+    ``pubs`` is a list of (client id, topic); all topics have the same length, so
+    every PUBLISH and every delivery has the same size. At most ``window``
+    messages per subscriber are outstanding (sent, not yet delivered), so what
+    is measured is the broker's rate, not how much the kernel buffers hold.
+    """
+    sel = selectors.DefaultSelector()
+    sub_socks = [client(port, cid, sub_filter) for cid in subs]
+    pub_socks = [client(port, cid) for cid, _ in pubs]
+    packets = [publish_packet(topic) for _, topic in pubs]
+    size = len(packets[0])
+    assert all(len(p) == size for p in packets)
+    per_blob = max(1, CHUNK // size)
+    blobs = [memoryview(p * per_blob) for p in packets]
+    fan = len(sub_socks) if len(pubs) == 1 else 1  # deliveries per message sent
+    sent_bytes = [0] * len(pubs)
+    offsets = [0] * len(pubs)
+    for i, sock in enumerate(pub_socks):
+        sel.register(sock, selectors.EVENT_WRITE, i)
+    for sock in sub_socks:
+        sel.register(sock, selectors.EVENT_READ, -1)
+    buf = bytearray(1 << 20)
+    received = 0
+    first = last = 0.0
+    cpu = CpuSampler(pid)
+    cpu.start()
+    stop_at = time.perf_counter() + duration
+    publishing = len(pub_socks)
+    paused: set[int] = set()
+    idle_deadline = 0.0
+    while True:
+        now = time.perf_counter()
+        sent = sum(sent_bytes) // size
+        if publishing == 0 and (received // size >= sent * fan or now > idle_deadline):
+            break
+        outstanding = sent * fan - received // size
+        if paused and (now >= stop_at or outstanding < window * fan // 2):
+            for i in paused:
+                if now >= stop_at:
+                    publishing -= 1
+                    idle_deadline = now + 2.0
+                else:
+                    sel.register(pub_socks[i], selectors.EVENT_WRITE, i)
+            paused.clear()
+        for key, _ in sel.select(timeout=0.2):
+            i = key.data
+            sock = key.fileobj
+            if i < 0:
+                n = sock.recv_into(buf)
+                if n:
+                    received += n
+                    last = time.perf_counter()
+                    first = first or last
+                    idle_deadline = last + 2.0
+                continue
+            off = offsets[i]
+            if now >= stop_at or outstanding >= window * fan:
+                end = off + (size - sent_bytes[i] % size) % size  # finish the packet under way
+                if end == off:
+                    sel.unregister(sock)
+                    if now >= stop_at:
+                        publishing -= 1
+                        idle_deadline = now + 2.0
+                    else:
+                        paused.add(i)
+                    continue
+            else:
+                end = len(blobs[i])
+            try:
+                n = sock.send(blobs[i][off:end])
+            except BlockingIOError:
+                continue
+            sent_bytes[i] += n
+            offsets[i] = (off + n) % len(blobs[i])
+    usage = cpu.stop()
+    for sock in sub_socks + pub_socks:
+        sock.close()
+    delivered = received // size
+    expected = sum(sent_bytes) // size * fan
+    window_s = (last - first) or 1e-9
+    return {
+        "rate": round(delivered / window_s),
+        "delivered": delivered,
+        "expected": expected,
+        "delivery_ratio": round(delivered / expected, 4) if expected else 0.0,
+        **usage,
+    }
+
+
+def p2p(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
+    return stream(port, pid, duration, [("p2p-pub", "bench/p2p")], ["p2p-sub"], "bench/p2p")
+
+
+def fanout(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
+    subs = [f"fan-sub-{i:03d}" for i in range(100)]
+    return stream(port, pid, duration, [("fan-pub", "bench/fanout")], subs, "bench/fanout")
+
+
+def fanin(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
+    pubs = [(f"in-pub-{i:03d}", f"bench/fanin/{i:03d}") for i in range(100)]
+    return stream(port, pid, duration, pubs, ["in-sub"], "bench/fanin/+")
+
+
+# ------------------------------------------------------------------ QoS 1
+
+
+class Qos1Subscriber:
+    """Reads fixed-size QoS 1 deliveries and acknowledges each one."""
+
+    def __init__(self, sock: socket.socket, size: int, id_offset: int) -> None:
+        self.sock, self.size, self.id_offset = sock, size, id_offset
+        self.buffer = b""
+        self.out = b""
+        self.count = 0
+
+    def read(self, on_packet: Any = None) -> bool:
+        try:
+            data = self.sock.recv(1 << 20)
+        except BlockingIOError:
+            return False
+        if not data:
+            raise ConnectionError("broker closed the subscriber")
+        buf = self.buffer + data
+        size, off = self.size, self.id_offset
+        whole = len(buf) // size
+        acks = [b"\x40\x02" + buf[k * size + off : k * size + off + 2] for k in range(whole)]
+        if on_packet is not None:
+            for k in range(whole):
+                on_packet(buf[k * size : (k + 1) * size])
+        self.count += whole
+        self.buffer = buf[whole * size :]
+        self.out += b"".join(acks)
+        self.flush()
+        return True
+
+    def flush(self) -> None:
+        if self.out:
+            try:
+                n = self.sock.send(self.out)
+            except BlockingIOError:
+                return
+            self.out = self.out[n:]
+
+
+def qos1(port: int, pid: int, duration: float, quick: bool, window: int = 500) -> dict[str, Any]:
+    """1 -> 1 at QoS 1, both PUBACK flows; at most ``window`` messages sent but not yet delivered."""
+    topic = "bench/qos1"
+    sub_sock = client(port, "q1-sub", topic, qos=1)
+    pub = client(port, "q1-pub")
+    packets = [publish_packet(topic, 1, i) for i in range(1, 65536)]
+    size = len(packets[0])
+    sub = Qos1Subscriber(sub_sock, size, 2 + 2 + len(topic))
+    sel = selectors.DefaultSelector()
+    sel.register(sub_sock, selectors.EVENT_READ, "sub")
+    sel.register(pub, selectors.EVENT_READ, "pub")
+    sent = 0
+    pending = b""
+    cpu = CpuSampler(pid)
+    cpu.start()
+    start = time.perf_counter()
+    first = last = 0.0
+    idle_deadline = None
+    while True:
+        now = time.perf_counter()
+        if now < start + duration and sent - sub.count < window and not pending:
+            n = window - (sent - sub.count)
+            pending = b"".join(packets[(sent + k) % 65535] for k in range(n))
+            sent += n
+        if pending:
+            try:
+                pending = pending[pub.send(pending) :]
+            except BlockingIOError:
+                pass
+        if (
+            now >= start + duration
+            and not pending
+            and (sub.count >= sent or (idle_deadline and now > idle_deadline))
+        ):
+            break
+        for key, _ in sel.select(timeout=0.05):
+            if key.data == "sub":
+                if sub.read():
+                    last = time.perf_counter()
+                    first = first or last
+                    idle_deadline = last + 2.0
+            else:
+                try:
+                    pub.recv(1 << 20)  # PUBACKs: the window counts deliveries instead
+                except BlockingIOError:
+                    continue
+        sub.flush()
+        if now >= start + duration and idle_deadline is None:
+            idle_deadline = now + 2.0
+    usage = cpu.stop()
+    sub_sock.close()
+    pub.close()
+    window_s = (last - first) or 1e-9
+    return {
+        "rate": round(sub.count / window_s),
+        "delivered": sub.count,
+        "expected": sent,
+        "delivery_ratio": round(sub.count / sent, 4) if sent else 0.0,
+        **usage,
+    }
+
+
+def latency(port: int, pid: int, duration: float, quick: bool, rate: int = 1000) -> dict[str, Any]:
+    """QoS 1 at a fixed rate; the payload carries the send time (perf_counter_ns)."""
+    topic = "bench/latency"
+    sub_sock = client(port, "lat-sub", topic, qos=1)
+    pub = client(port, "lat-pub")
+    size = len(publish_packet(topic, 1, 1))
+    samples: list[float] = []
+
+    def on_packet(packet: bytes) -> None:
+        stamp = int.from_bytes(packet[size - 64 : size - 56], "big")
+        samples.append((time.perf_counter_ns() - stamp) / 1e6)
+
+    sub = Qos1Subscriber(sub_sock, size, 2 + 2 + len(topic))
+    sel = selectors.DefaultSelector()
+    sel.register(sub_sock, selectors.EVENT_READ, "sub")
+    sel.register(pub, selectors.EVENT_READ, "pub")
+    total = int(duration * rate)
+    start = time.perf_counter()
+    sent = 0
+    deadline = start + duration + 5
+    while sub.count < total and time.perf_counter() < deadline:
+        now = time.perf_counter()
+        due = min(total, int((now - start) * rate) + 1)
+        while sent < due:
+            sent += 1
+            payload = time.perf_counter_ns().to_bytes(8, "big") + PAYLOAD[8:]
+            pub.sendall(publish_packet(topic, 1, sent % 65535 + 1, payload=payload))
+        timeout = max(0.0, start + sent / rate - time.perf_counter())
+        for key, _ in sel.select(timeout=timeout):
+            if key.data == "sub":
+                sub.read(on_packet)
+            else:
+                try:
+                    pub.recv(1 << 16)  # PUBACKs
+                except BlockingIOError:
+                    pass
+    sub_sock.close()
+    pub.close()
+    samples.sort()
+    if not samples:
+        return {"p50_ms": None, "p99_ms": None, "delivery_ratio": 0.0}
+    return {
+        "p50_ms": round(statistics.median(samples), 3),
+        "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 3),
+        "delivered": len(samples),
+        "expected": total,
+        "delivery_ratio": round(len(samples) / total, 4),
+    }
+
+
+# ------------------------------------------------------------------ connections and retained
+
+
+def idle(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
+    """Many connections that connect, subscribe and stay idle: RSS each, and accept rate."""
+    count = 2000 if quick else 10000
+    broker = psutil.Process(pid)
+    time.sleep(0.5)
+    rss_before = broker.memory_info().rss
+    sel = selectors.DefaultSelector()
+    socks: list[socket.socket] = []
+    need: dict[socket.socket, int] = {}
+    opening = 0
+    next_id = 0
+    done = 0
+    start = time.perf_counter()
+    deadline = start + 120
+    while done < count and time.perf_counter() < deadline:
+        while opening < 256 and next_id < count:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            err = s.connect_ex(("127.0.0.1", port))
+            if err not in (0, errno.EINPROGRESS):
+                raise OSError(err, "connect failed")
+            hello = encode(pk.Connect(f"idle-{next_id:05d}", V, True, 0), V) + encode(
+                pk.Subscribe(1, [(f"bench/idle/{next_id:05d}", pk.SubscriptionOptions(0))]), V
+            )
+            sel.register(s, selectors.EVENT_WRITE, hello)
+            need[s] = 9  # CONNACK (4) + SUBACK (5)
+            socks.append(s)
+            opening += 1
+            next_id += 1
+        for key, events in sel.select(timeout=1):
+            s = key.fileobj
+            if events & selectors.EVENT_WRITE:
+                s.send(key.data)
+                sel.modify(s, selectors.EVENT_READ, None)
+                continue
+            data = s.recv(64)
+            if not data:
+                raise ConnectionError("broker refused an idle connection")
+            need[s] -= len(data)
+            if need[s] <= 0:
+                sel.unregister(s)
+                opening -= 1
+                done += 1
+    elapsed = time.perf_counter() - start
+    time.sleep(1.0)
+    rss_after = broker.memory_info().rss
+    for s in socks:
+        s.close()
+    return {
+        "connections": done,
+        "accept_per_s": round(done / elapsed),
+        "rss_per_conn_kb": round((rss_after - rss_before) / 1024 / max(done, 1), 2),
+        "delivery_ratio": round(done / count, 4),
+    }
+
+
+def retained(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
+    """Store many retained topics, then time a '#' subscription receiving them all."""
+    count = 2000 if quick else 10000
+    pub = client(port, "ret-pub")
+    pub.setblocking(True)
+    pub.sendall(b"".join(publish_packet(f"bench/retained/{i:05d}", retain=True) for i in range(count)))
+    pub.sendall(publish_packet("bench/sync", 1, 1))
+    _read_exactly(pub, 4)  # PUBACK of the sync message: every retained one is stored
+    size = len(publish_packet("bench/retained/00000", retain=True))
+    sub = client(port, "ret-sub")
+    sub.setblocking(True)
+    sub.settimeout(30)
+    want = 5 + count * size  # SUBACK, then the retained messages
+    got = 0
+    start = time.perf_counter()
+    sub.sendall(encode(pk.Subscribe(1, [("#", pk.SubscriptionOptions(0))]), V))
+    try:
+        while got < want:
+            data = sub.recv(1 << 20)
+            if not data:
+                break
+            got += len(data)
+    except TimeoutError:
+        pass
+    elapsed = time.perf_counter() - start
+    pub.close()
+    sub.close()
+    delivered = max(0, got - 5) // size
+    return {
+        "ms": round(elapsed * 1000, 1),
+        "delivered": delivered,
+        "expected": count,
+        "delivery_ratio": round(delivered / count, 4),
+    }
+
+
+SCENARIOS = {
+    "p2p": p2p,
+    "fanout": fanout,
+    "fanin": fanin,
+    "qos1": qos1,
+    "latency": latency,
+    "idle": idle,
+    "retained": retained,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scenario", choices=SCENARIOS)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--broker-pid", type=int, required=True)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    result = SCENARIOS[args.scenario](args.port, args.broker_pid, args.duration, args.quick)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
