@@ -37,6 +37,9 @@ class Broker:
         self.node_name = node_name
         self.clock = clock or Clock()
         self.hooks = Hooks()
+        self.on_publish = self.hooks.listeners("message.publish")
+        self.on_delivered = self.hooks.listeners("message.delivered")
+        self.on_authorize = self.hooks.listeners("client.authorize")
         self.counters = new_counters()
         self.stats = Stats()
         self.router = Router(self.options.shared_subscription_strategy)
@@ -45,15 +48,18 @@ class Broker:
         self.connected = 0
         self.started_at = time.monotonic()
         self.closing = False
+        # Write coalescing: while a connection's input is being handled, what is written to
+        # any connection is gathered and flushed once at the end (one syscall per batch).
+        self.batching = False
+        self.dirty: list[Any] = []
 
     # ---------------------------------------------------------- publishing
 
     def publish(self, message: Message) -> int:
         """Route ``message`` to every matching subscriber; returns how many got it."""
         self.counters["messages.publish"] += 1
-        fns = self.hooks.listeners("message.publish")
-        if fns:
-            folded = Hooks.fold(fns, message)
+        if self.on_publish:
+            folded = Hooks.fold(self.on_publish, message)
             if folded is None:
                 return 0
             message = folded
@@ -90,9 +96,8 @@ class Broker:
         c = self.counters
         if delivered:
             c["messages.delivered"] += delivered
-            fns = self.hooks.listeners("message.delivered")
-            if fns:
-                Hooks.notify(fns, origin, message)
+            if self.on_delivered:
+                Hooks.notify(self.on_delivered, origin, message)
         else:
             c["messages.dropped"] += 1
             c["messages.dropped.no_subscribers"] += 1
@@ -325,6 +330,14 @@ class Broker:
     def client(self, client_id: str) -> LocalClient:
         """An in-process client (see :mod:`brookmq.core.client`)."""
         return LocalClient(self, client_id)
+
+    def flush(self) -> None:
+        """Write out everything gathered during a batch."""
+        while self.dirty:
+            dirty = self.dirty
+            self.dirty = []
+            for conn in dirty:
+                conn.flush()
 
     # ---------------------------------------------------------- bookkeeping
 

@@ -48,6 +48,7 @@ _EVICT_CODES = {
     "kicked": rc.ADMINISTRATIVE_ACTION,
     "shutdown": rc.SERVER_SHUTTING_DOWN,
 }
+_FLUSH_AT = 65536  # gathered bytes that are written at once, so flow control still bites
 _CLOSE_REASONS = {rc.PACKET_TOO_LARGE: "frame_too_large", rc.KEEP_ALIVE_TIMEOUT: "keepalive_timeout"}
 
 
@@ -86,6 +87,8 @@ class Connection(asyncio.Protocol):
         self.recv_cnt = self.recv_oct = self.recv_pkt = self.recv_msg = 0
         self.send_cnt = self.send_oct = self.send_pkt = self.send_msg = 0
         self.send_dropped_too_large = 0
+        self._out: list[bytes] = []
+        self._out_size = 0
 
     # ---------------------------------------------------------- transport callbacks
 
@@ -108,24 +111,31 @@ class Connection(asyncio.Protocol):
         counters["bytes.received"] += size
         reader = self.reader
         packets = reader.feed(data)
-        if packets:
-            self.recv_pkt += len(packets)
-            counters["packets.received"] += len(packets)
-            handlers = HANDLERS
-            try:
-                for packet in packets:
-                    handlers[type(packet)](self, packet)
-                    if self.state == CLOSED:
-                        return
-            except ProtocolError as exc:
-                self.protocol_violation(exc)
-                return
-            except Exception:
-                log.exception("internal error handling a packet from %r; closing it", self.client_id)
-                self.close_with(rc.UNSPECIFIED_ERROR, "internal_error")
-                return
-        if reader.error is not None:
-            self.protocol_violation(reader.error)
+        broker = self.broker
+        broker.batching = True
+        try:
+            if packets:
+                self.recv_pkt += len(packets)
+                counters["packets.received"] += len(packets)
+                self._handle(packets)
+            if reader.error is not None and self.state != CLOSED:
+                self.protocol_violation(reader.error)
+        finally:
+            broker.batching = False
+            broker.flush()
+
+    def _handle(self, packets: list[pk.Packet]) -> None:
+        handlers = HANDLERS
+        try:
+            for packet in packets:
+                handlers[type(packet)](self, packet)
+                if self.state == CLOSED:
+                    return
+        except ProtocolError as exc:
+            self.protocol_violation(exc)
+        except Exception:
+            log.exception("internal error handling a packet from %r; closing it", self.client_id)
+            self.close_with(rc.UNSPECIFIED_ERROR, "internal_error")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.close("sock_closed")
@@ -181,6 +191,7 @@ class Connection(asyncio.Protocol):
             )
         self.will = None
         if self.transport is not None:
+            self.flush()
             self.transport.close()
 
     # ---------------------------------------------------------- keepalive
@@ -207,16 +218,39 @@ class Connection(asyncio.Protocol):
     # ---------------------------------------------------------- sending
 
     def write(self, data: bytes) -> None:
-        transport = self.transport
-        if transport is None or self.state == CLOSED:
+        """Send one packet: gathered while the broker handles a batch, else written at once."""
+        if self.state == CLOSED:
             return
+        size = len(data)
+        if not self._out:
+            self._out.append(data)
+            self._out_size = size
+            if self.broker.batching:
+                self.broker.dirty.append(self)
+                return
+        else:
+            self._out.append(data)
+            self._out_size += size
+            if self._out_size < _FLUSH_AT:
+                return
+        self.flush()
+
+    def flush(self) -> None:
+        out = self._out
+        if not out:
+            return
+        self._out = []
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
         transport.write(data)
         self.send_cnt += 1
+        self.send_pkt += len(out)
         self.send_oct += len(data)
-        self.send_pkt += 1
         counters = self.broker.counters
+        counters["packets.sent"] += len(out)
         counters["bytes.sent"] += len(data)
-        counters["packets.sent"] += 1
 
     def send(self, packet: pk.Packet, version: int = 0) -> None:
         self.write(encode(packet, version or self.version))
@@ -241,7 +275,7 @@ class Connection(asyncio.Protocol):
         if version == pk.MQTT_5:
             data = self._encode_v5(message, qos, retain, sub_ids)
         else:
-            key = (qos, retain)
+            key = qos * 2 + retain  # the wire form: an int, so the check allocates nothing
             if message.wire_key == key:
                 data = message.wire_bytes
             else:
@@ -282,7 +316,7 @@ class Connection(asyncio.Protocol):
             elif len(self.aliases_out) < self.alias_max_out:
                 alias = self.aliases_out[topic] = len(self.aliases_out) + 1
         if not (expiry or sub_ids or alias):
-            key: Any = (5, qos, retain)
+            key = 8 + qos * 2 + retain
             if message.wire_key == key:
                 return message.wire_bytes
             data = encode_publish(topic, message.payload, qos, retain, False, 1, props, 5)

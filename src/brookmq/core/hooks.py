@@ -127,16 +127,19 @@ class Hooks:
         self._rebuild()
 
     def listeners(self, point: str) -> list[Callable[..., Any]]:
-        """The dispatch list for ``point``; empty when no hook overrides it."""
+        """The dispatch list for ``point``; empty when no hook overrides it.
+
+        The list object stays the same for the registry's life (it is updated in
+        place), so the hot path may keep a reference to it.
+        """
         return self._lists[point]
 
     def _rebuild(self) -> None:
         for point in HOOK_POINTS:
             name = method_name(point)
             base = getattr(Hook, name)
-            self._lists[point] = [
-                getattr(h, name) for _, h in self._hooks if getattr(type(h), name) is not base
-            ]
+            fns = [getattr(h, name) for _, h in self._hooks if getattr(type(h), name) is not base]
+            self._lists.setdefault(point, [])[:] = fns
 
     @staticmethod
     def decide(fns: list[Callable[..., Any]], *args: Any) -> Any:

@@ -54,7 +54,7 @@ class Message:
         self.username = username
         self.timestamp = timestamp
         self.expires_at = expires_at
-        self.wire_key: Any = None
+        self.wire_key = -1  # which wire form wire_bytes holds (see Connection.send_publish)
         self.wire_bytes = b""
         self.sys = False
 

@@ -59,10 +59,9 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
             conn.send(pk.Pubrec(packet_id))
             return
 
-    fns = broker.hooks.listeners("client.authorize")
-    if fns:
+    if broker.on_authorize:
         counters["client.authorize"] += 1
-        if Hooks.decide(fns, conn, "publish", topic) is False:
+        if Hooks.decide(broker.on_authorize, conn, "publish", topic) is False:
             counters["authorization.deny"] += 1
             counters["packets.publish.auth_error"] += 1
             if qos:

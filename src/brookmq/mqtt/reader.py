@@ -5,7 +5,7 @@ from __future__ import annotations
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.codec import DECODERS
 from brookmq.mqtt.errors import ProtocolError, malformed
-from brookmq.mqtt.packets import MQTT_3_1_1, Connect, Packet
+from brookmq.mqtt.packets import MQTT_3_1_1, Connect, Packet, Publish
 
 _MAX_REMAINING = 268_435_455
 
@@ -76,6 +76,12 @@ class PacketReader:
                 stop = head + length
                 if stop > end:
                     break
+                if first >> 4 == 3:
+                    packet = _fast_publish(first, buf, head, stop, version)
+                    if packet is not None:
+                        out.append(packet)
+                        pos = stop
+                        continue
                 packet = decoders[first >> 4](first & 0x0F, buf, head, stop, version)
                 if type(packet) is Connect:
                     version = self.version = packet.protocol_level
@@ -88,3 +94,43 @@ class PacketReader:
             return out
         self._buffer = buf[pos:] if pos < end else b""
         return out
+
+
+def _fast_publish(first: int, buf: bytes, head: int, stop: int, version: int) -> Publish | None:
+    """The common PUBLISH (valid flags, no v5 properties) without the general decoder.
+
+    Returns None for anything else, which then goes through the full decoder and its checks.
+    """
+    qos = (first >> 1) & 3
+    if qos == 3 or (first & 0x08 and not qos) or stop - head < 2:
+        return None
+    pos = head + 2 + ((buf[head] << 8) | buf[head + 1])
+    packet_id = 0
+    if qos:
+        if pos + 2 > stop:
+            return None
+        packet_id = (buf[pos] << 8) | buf[pos + 1]
+        if not packet_id:
+            return None
+        pos += 2
+    if version == 5:
+        if pos >= stop or buf[pos]:
+            return None
+        pos += 1
+    elif pos > stop:
+        return None
+    try:
+        topic = buf[head + 2 : pos - (2 if qos else 0) - (1 if version == 5 else 0)].decode()
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in topic:
+        return None
+    return Publish(
+        topic,
+        buf[pos:stop],
+        qos,
+        bool(first & 1),
+        bool(first & 0x08),
+        packet_id,
+        {} if version == 5 else None,
+    )
