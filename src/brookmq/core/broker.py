@@ -40,6 +40,7 @@ class Broker:
         self.on_publish = self.hooks.listeners("message.publish")
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")
+        self.on_acked = self.hooks.listeners("message.acked")
         self.counters = new_counters()
         self.stats = Stats()
         self.router = Router(self.options.shared_subscription_strategy)

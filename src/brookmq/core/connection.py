@@ -53,6 +53,49 @@ _CLOSE_REASONS = {rc.PACKET_TOO_LARGE: "frame_too_large", rc.KEEP_ALIVE_TIMEOUT:
 
 
 class Connection(asyncio.Protocol):
+    __slots__ = (
+        "_keepalive_timeout",
+        "_out",
+        "_out_size",
+        "_timer",
+        "alias_max_out",
+        "aliases_in",
+        "aliases_out",
+        "broker",
+        "clean_start",
+        "client_id",
+        "close_reason",
+        "connected_at",
+        "created_at",
+        "disconnected_at",
+        "inflight_limit",
+        "keepalive",
+        "last_recv",
+        "listener",
+        "loop",
+        "max_packet_out",
+        "peerhost",
+        "peerport",
+        "problem_information",
+        "reader",
+        "recv_cnt",
+        "recv_msg",
+        "recv_oct",
+        "recv_pkt",
+        "send_cnt",
+        "send_dropped_too_large",
+        "send_msg",
+        "send_oct",
+        "send_pkt",
+        "session",
+        "state",
+        "transport",
+        "username",
+        "version",
+        "will",
+        "writable",
+    )
+
     def __init__(self, broker: Broker, listener: str = "tcp:default") -> None:
         self.broker = broker
         self.listener = listener
@@ -72,8 +115,8 @@ class Connection(asyncio.Protocol):
         self.inflight_limit = opts.max_inflight
         self.max_packet_out = 0  # the client's Maximum Packet Size; 0 = no limit
         self.alias_max_out = 0  # the client's Topic Alias Maximum
-        self.aliases_out: dict[str, int] = {}
-        self.aliases_in: dict[int, str] = {}
+        self.aliases_out: dict[str, int] | None = None  # made when first needed
+        self.aliases_in: dict[int, str] | None = None
         self.problem_information = True
         self.peerhost = ""
         self.peerport = 0
@@ -310,11 +353,14 @@ class Connection(asyncio.Protocol):
         topic = message.topic
         alias = 0
         if self.alias_max_out:
-            alias = self.aliases_out.get(topic, 0)
+            aliases = self.aliases_out
+            if aliases is None:
+                aliases = self.aliases_out = {}
+            alias = aliases.get(topic, 0)
             if alias:
                 topic = ""
-            elif len(self.aliases_out) < self.alias_max_out:
-                alias = self.aliases_out[topic] = len(self.aliases_out) + 1
+            elif len(aliases) < self.alias_max_out:
+                alias = aliases[topic] = len(aliases) + 1
         if not (expiry or sub_ids or alias):
             key = 8 + qos * 2 + retain
             if message.wire_key == key:
@@ -360,6 +406,15 @@ class Connection(asyncio.Protocol):
             "send_msg": self.send_msg,
             "send_msg.dropped.too_large": self.send_dropped_too_large,
         }
+
+
+def _with_packet_id(template: bytes, packet_id: int, dup: bool) -> bytes:
+    """The encoded QoS > 0 PUBLISH ``template`` with its packet id (and DUP flag) set."""
+    offset = packet_id_offset(template)
+    head = template[:offset]
+    if dup:
+        head = bytes((head[0] | 0x08,)) + head[1:]
+    return head + packet_id.to_bytes(2, "big") + template[offset + 2 :]
 
 
 def _pingreq(conn: Connection, packet: pk.Pingreq) -> None:

@@ -28,7 +28,9 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
     props = packet.properties
     if props:
         props = _inbound_properties(conn, packet, props)
-        topic = conn.aliases_in[props.pop("topic_alias")] if "topic_alias" in props else topic
+        if "topic_alias" in props:
+            assert conn.aliases_in is not None
+            topic = conn.aliases_in[props.pop("topic_alias")]
         props = props or None
     if not topic or "+" in topic or "#" in topic or topic.count("/") >= opts.max_topic_levels:
         counters["packets.publish.error"] += 1
@@ -94,6 +96,8 @@ def _inbound_properties(conn: Connection, packet: pk.Publish, props: dict) -> di
         return props
     if not 0 < alias <= conn.broker.options.max_topic_alias:
         raise ProtocolError(rc.TOPIC_ALIAS_INVALID, f"topic alias {alias} is out of range")
+    if conn.aliases_in is None:
+        conn.aliases_in = {}
     if packet.topic:
         conn.aliases_in[alias] = packet.topic
     elif alias not in conn.aliases_in:
@@ -134,9 +138,8 @@ def handle_pubrel(conn: Connection, packet: pk.Pubrel) -> None:
 def _acked(conn: Connection, message: Message) -> None:
     broker = conn.broker
     broker.counters["messages.acked"] += 1
-    fns = broker.hooks.listeners("message.acked")
-    if fns:
-        Hooks.notify(fns, conn.client_id, message)
+    if broker.on_acked:
+        Hooks.notify(broker.on_acked, conn.client_id, message)
 
 
 def handle_puback(conn: Connection, packet: pk.Puback) -> None:

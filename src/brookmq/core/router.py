@@ -18,6 +18,7 @@ MatchEntry = tuple["Session", tuple["Subscription", ...]]
 MatchResult = tuple[list[MatchEntry], list[SharedGroup]]
 
 _CACHE_LIMIT = 16384
+_NO_GROUPS: dict[str, SharedGroup] = {}  # shared, never written: most nodes have no groups
 _EMPTY: MatchResult = ([], [])
 
 
@@ -27,7 +28,7 @@ class _Node:
     def __init__(self) -> None:
         self.children: dict[str, _Node] = {}
         self.subs: dict[Session, Subscription] = {}
-        self.groups: dict[str, SharedGroup] = {}
+        self.groups: dict[str, SharedGroup] = _NO_GROUPS  # replaced by a real dict on first use
 
 
 class Router:
@@ -46,6 +47,8 @@ class Router:
             fresh = session not in node.subs
             node.subs[session] = sub
         else:
+            if node.groups is _NO_GROUPS:
+                node.groups = {}
             group = node.groups.get(sub.group)
             if group is None:
                 group = node.groups[sub.group] = SharedGroup(sub.group, sub.real_filter, self._strategy)

@@ -106,7 +106,27 @@ class Delivery:
         self.state = AWAIT_ACK
 
 
+_NO_QUEUE: tuple[()] = ()  # stands for an empty mqueue until something is queued
+
+
 class Session:
+    __slots__ = (
+        "_next_id",
+        "awaiting_rel",
+        "broker",
+        "client_id",
+        "connection",
+        "created_at",
+        "expiry_handle",
+        "expiry_interval",
+        "inflight",
+        "mqueue",
+        "mqueue_dropped",
+        "pending_will",
+        "subscriptions",
+        "will_handle",
+    )
+
     def __init__(self, broker: Broker, client_id: str, expiry_interval: float, created_at: float) -> None:
         self.broker = broker
         self.client_id = client_id
@@ -114,7 +134,7 @@ class Session:
         self.created_at = created_at
         self.subscriptions: dict[str, Subscription] = {}
         self.inflight: dict[int, Delivery] = {}
-        self.mqueue: deque[Delivery] = deque()
+        self.mqueue: deque[Delivery] | tuple[()] = _NO_QUEUE
         self.awaiting_rel: dict[int, float] = {}  # inbound QoS 2 packet id -> received at
         self.connection: Outlet | None = None
         self.mqueue_dropped = 0
@@ -157,13 +177,16 @@ class Session:
         if not delivery.qos and self.connection is None and not broker.options.mqueue_store_qos0:
             broker.drop(delivery.message, "qos0_msg")
             return
+        queue = self.mqueue
+        if not isinstance(queue, deque):
+            queue = self.mqueue = deque()
         limit = broker.options.max_mqueue_len
-        if limit and len(self.mqueue) >= limit:
+        if limit and len(queue) >= limit:
             # Like EMQX: a full queue drops its oldest message to make room.
-            oldest = self.mqueue.popleft()
+            oldest = queue.popleft()
             self.mqueue_dropped += 1
             broker.drop(oldest.message, "queue_full")
-        self.mqueue.append(delivery)
+        queue.append(delivery)
 
     def _send_inflight(self, conn: Outlet, delivery: Delivery) -> None:
         packet_id = self._allocate_id()
@@ -187,6 +210,9 @@ class Session:
         if conn is None:
             return
         queue = self.mqueue
+        if not queue:
+            return
+        assert isinstance(queue, deque)
         now = self.broker.clock.time()
         while queue and conn.writable:
             delivery = queue[0]

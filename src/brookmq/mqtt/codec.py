@@ -161,7 +161,7 @@ def _ack_decoder(cls: type, name: str, want_flags: int) -> Callable[..., Any]:
                 raise malformed(f"{name} remaining length is not 2")
             return cls(packet_id)
         code = 0
-        props: P.Properties = {}
+        props: P.Properties | None = None
         if pos < end:
             code = d[pos]
             pos += 1
@@ -169,7 +169,7 @@ def _ack_decoder(cls: type, name: str, want_flags: int) -> Callable[..., Any]:
                 props, pos = decode_properties(d, pos, end, name)
         if pos != end:
             raise malformed(f"trailing bytes after {name}")
-        return cls(packet_id, code, props)
+        return cls(packet_id, code, props or None)
 
     return decode
 

@@ -75,28 +75,28 @@ class Publish:
 class Puback:
     packet_id: int
     reason_code: int = 0
-    properties: Properties = field(default_factory=dict)
+    properties: Properties | None = None
 
 
 @dataclass(slots=True)
 class Pubrec:
     packet_id: int
     reason_code: int = 0
-    properties: Properties = field(default_factory=dict)
+    properties: Properties | None = None
 
 
 @dataclass(slots=True)
 class Pubrel:
     packet_id: int
     reason_code: int = 0
-    properties: Properties = field(default_factory=dict)
+    properties: Properties | None = None
 
 
 @dataclass(slots=True)
 class Pubcomp:
     packet_id: int
     reason_code: int = 0
-    properties: Properties = field(default_factory=dict)
+    properties: Properties | None = None
 
 
 @dataclass(slots=True, frozen=True)

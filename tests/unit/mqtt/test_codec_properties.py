@@ -97,7 +97,8 @@ def packets(version: int) -> st.SearchStrategy[pk.Packet]:
         st.builds(pk.Connack, st.booleans(), st.integers(0, 255), props("CONNACK")),
         publish,
         *(
-            st.builds(cls, u16, code, props(cls.__name__.upper()))
+            # acknowledgements without properties carry None, not an empty dict
+            st.builds(cls, u16, code, props(cls.__name__.upper()).map(lambda d: d or None))
             for cls in (pk.Puback, pk.Pubrec, pk.Pubrel, pk.Pubcomp)
         ),
         st.builds(
