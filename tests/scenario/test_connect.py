@@ -312,3 +312,14 @@ async def test_hooks_see_the_connection_lifecycle(broker):
     ]
     assert broker.stats.snapshot()["connections.count"] == 0
     assert broker.stats.snapshot()["connections.max"] == 1
+
+
+async def test_request_problem_information_0_leaves_out_the_reason_string_MQTT_3_1_2_29(broker):
+    quiet = MemoryClient(broker)
+    quiet.connect("quiet", properties={"request_problem_information": 0})
+    quiet.publish("bad/#")
+    assert quiet.recv(pk.Disconnect) == pk.Disconnect(0x90)
+    chatty = MemoryClient(broker)
+    chatty.connect("chatty")
+    chatty.publish("bad/#")
+    assert chatty.recv(pk.Disconnect).properties["reason_string"]

@@ -373,3 +373,31 @@ async def test_fanout_gives_every_subscriber_its_copy(broker, client):
     assert all(m.payload == b"x" and m.qos == 1 for m in msgs)
     assert broker.counters["messages.delivered"] == 3
     assert broker.counters["messages.qos1.sent"] == 3
+
+
+async def test_a_publish_hook_that_rewrites_the_message_is_what_subscribers_get(broker, client):
+    from brookmq.core.hooks import Hook
+
+    class Rewrite(Hook):
+        def message_publish(self, message):
+            message.payload = message.payload.upper()
+            return message
+
+    broker.hooks.add(Rewrite())
+    sub = client("s", pk.MQTT_3_1_1)
+    sub.subscribe("t", 1)
+    client("p", pk.MQTT_3_1_1).publish("t", b"quiet", 1)
+    assert [m.payload for m in sub.publishes()] == [b"QUIET"]
+
+
+@pytest.mark.parametrize("qos", [0, 1, 2])
+async def test_v3_publish_is_forwarded_with_the_subscribers_own_packet_id(client, qos):
+    sub = client("s", pk.MQTT_3_1_1)
+    sub.subscribe("t", 2)
+    sub.subscribe("t2", 2, packet_id=2)
+    pub = client("p", pk.MQTT_3_1_1)
+    pub.publish("t2", b"first", qos, packet_id=4000)  # takes the subscriber's id 1 for qos > 0
+    pub.publish("t", b"x", qos, packet_id=777, retain=True)
+    _first, msg = sub.publishes()
+    assert (msg.topic, msg.payload, msg.qos, msg.retain) == ("t", b"x", qos, False)
+    assert msg.packet_id == (2 if qos else 0)

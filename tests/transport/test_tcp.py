@@ -151,3 +151,28 @@ async def test_client_closing_its_socket_is_seen_as_a_disconnect(app):
         await asyncio.sleep(0.02)
     assert "leaver" not in app.broker.sessions
     assert app.broker.connected == 0
+
+
+async def test_a_subscriber_that_never_reads_is_bounded_and_hurts_nobody(app):
+    # reliability 1.18: slow consumer over a real socket; its queue stays bounded
+    stuck = await Wire.open(app, pk.MQTT_3_1_1)
+    await stuck.connect("stuck")
+    stuck.send(pk.Subscribe(1, [("load", pk.SubscriptionOptions(0))]))
+    assert await stuck.recv() == pk.Suback(1, [0])
+    healthy = await Wire.open(app, pk.MQTT_3_1_1)
+    await healthy.connect("healthy")
+    healthy.send(pk.Subscribe(1, [("load", pk.SubscriptionOptions(0))]))
+    assert await healthy.recv() == pk.Suback(1, [0])
+    pub = await Wire.open(app, pk.MQTT_3_1_1)
+    await pub.connect("pub")
+    payload = b"x" * 1024
+    for _ in range(20):  # 20 MB in all, far more than socket buffers hold
+        pub.writer.write(encode(pk.Publish("load", payload), pk.MQTT_3_1_1) * 1000)
+        await pub.writer.drain()
+        for _ in range(1000):  # the healthy subscriber keeps up, round by round
+            msg = await healthy.recv()
+            assert isinstance(msg, pk.Publish) and msg.payload == payload
+    session = app.broker.sessions["stuck"]
+    assert not session.connection.writable
+    assert len(session.mqueue) <= app.broker.options.max_mqueue_len
+    assert app.broker.counters["delivery.dropped.queue_full"] > 0

@@ -64,6 +64,7 @@ class Broker:
             if folded is None:
                 return 0
             message = folded
+            message.wire_key = -1  # a hook may have changed it: the received bytes no longer stand
         if message.retain and self.options.retain_available:
             self._retain(message)
         return self.dispatch(message)

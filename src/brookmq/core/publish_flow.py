@@ -72,9 +72,12 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
             return
         counters["authorization.allow"] += 1
 
-    delivered = broker.publish(
-        broker.message(topic, packet.payload, qos, packet.retain, props, conn.client_id, conn.username)
-    )
+    message = broker.message(topic, packet.payload, qos, packet.retain, props, conn.client_id, conn.username)
+    if packet.raw:
+        # An MQTT 3.x subscriber at this QoS gets exactly these bytes (packet id patched in).
+        message.wire_key = qos * 2 + packet.retain
+        message.wire_bytes = packet.raw
+    delivered = broker.publish(message)
     if qos == 1:
         if delivered or conn.version != pk.MQTT_5:
             conn.write(b"\x40\x02" + packet_id.to_bytes(2, "big"))

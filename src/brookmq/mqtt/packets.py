@@ -69,6 +69,9 @@ class Publish:
     dup: bool = False
     packet_id: int = 0
     properties: Properties | None = None
+    # The packet as received (set by the reader's fast path for MQTT 3.x): the broker
+    # forwards these bytes as they are when the outgoing form is the same.
+    raw: bytes = field(default=b"", compare=False, repr=False)
 
 
 @dataclass(slots=True)

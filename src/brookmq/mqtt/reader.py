@@ -79,6 +79,8 @@ class PacketReader:
                 if first >> 4 == 3:
                     packet = _fast_publish(first, buf, head, stop, version)
                     if packet is not None:
+                        if version != 5 and not first & 0x08:
+                            packet.raw = buf[pos:stop]
                         out.append(packet)
                         pos = stop
                         continue
