@@ -141,23 +141,6 @@ class Broker:
         if fns:
             Hooks.notify(fns, message, reason)
 
-    def message(
-        self,
-        topic: str,
-        payload: bytes,
-        qos: int = 0,
-        retain: bool = False,
-        properties: dict[str, Any] | None = None,
-        origin: str | None = None,
-        username: str | None = None,
-    ) -> Message:
-        """Build a Message stamped with the broker's clock and its expiry deadline."""
-        now = self.clock.time()
-        expiry = properties.get("message_expiry_interval") if properties else None
-        return Message(
-            topic, payload, qos, retain, properties, origin, username, now, now + expiry if expiry else 0.0
-        )
-
     # ---------------------------------------------------------- subscriptions
 
     def subscribe(
@@ -322,8 +305,9 @@ class Broker:
 
     def publish_will(self, will: Will, client_id: str, username: str | None) -> None:
         props = {k: v for k, v in will.properties.items() if k != "will_delay_interval"} or None
+        now = self.clock.time()
         self.publish(
-            self.message(will.topic, will.payload, will.qos, will.retain, props, client_id, username)
+            Message(will.topic, will.payload, will.qos, will.retain, props, client_id, username, now)
         )
 
     def new_client_id(self) -> str:

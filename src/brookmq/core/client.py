@@ -59,7 +59,8 @@ class LocalClient:
         if problem:
             raise ValueError(problem)
         data = payload.encode() if isinstance(payload, str) else payload
-        message = self.broker.message(topic, data, qos, retain, properties, self.client_id, username)
+        now = self.broker.clock.time()
+        message = Message(topic, data, qos, retain, properties, self.client_id, username, now)
         return self.broker.publish(message)
 
     def subscribe(self, topic_filter: str, callback: Callback, qos: int = 0) -> None:

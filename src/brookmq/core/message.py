@@ -11,7 +11,8 @@ _ids = itertools.count(1)
 class Message:
     """A published application message as the broker routes it.
 
-    ``expires_at`` is the wall-clock second it expires (0 = never). ``wire_key`` /
+    ``timestamp`` is when it was published (wall-clock seconds, from the broker's clock) and
+    ``expires_at`` when it expires, from its Message Expiry Interval (0 = never). ``wire_key`` /
     ``wire_bytes`` cache the last encoded wire form so that subscribers that share
     a form get the same bytes [design: encode once per wire form].
     """
@@ -24,7 +25,6 @@ class Message:
         "properties",
         "qos",
         "retain",
-        "sys",
         "timestamp",
         "topic",
         "username",
@@ -42,7 +42,6 @@ class Message:
         origin: str | None = None,
         username: str | None = None,
         timestamp: float = 0.0,
-        expires_at: float = 0.0,
     ) -> None:
         self.id = next(_ids)
         self.topic = topic
@@ -53,10 +52,10 @@ class Message:
         self.origin = origin
         self.username = username
         self.timestamp = timestamp
-        self.expires_at = expires_at
+        expiry = properties.get("message_expiry_interval") if properties else None
+        self.expires_at = timestamp + expiry if expiry else 0.0
         self.wire_key = -1  # which wire form wire_bytes holds (see Connection.send_publish)
         self.wire_bytes = b""
-        self.sys = False
 
     def expired(self, now: float) -> bool:
         return bool(self.expires_at) and now >= self.expires_at

@@ -72,7 +72,8 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
             return
         counters["authorization.allow"] += 1
 
-    message = broker.message(topic, packet.payload, qos, packet.retain, props, conn.client_id, conn.username)
+    now = broker.clock.time()
+    message = Message(topic, packet.payload, qos, packet.retain, props, conn.client_id, conn.username, now)
     if packet.raw:
         # An MQTT 3.x subscriber at this QoS gets exactly these bytes (packet id patched in).
         message.wire_key = qos * 2 + packet.retain
