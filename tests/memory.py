@@ -12,6 +12,7 @@ from typing import Any
 
 from brookmq.core.broker import Broker
 from brookmq.core.connection import Connection
+from brookmq.core.listener import ListenerContext
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt.codec import encode
 from brookmq.mqtt.reader import PacketReader
@@ -43,10 +44,12 @@ class MemoryTransport(asyncio.Transport):
 class MemoryClient:
     _ports = iter(range(40000, 65000))
 
-    def __init__(self, broker: Broker, version: int = pk.MQTT_5) -> None:
+    def __init__(
+        self, broker: Broker, version: int = pk.MQTT_5, context: ListenerContext | None = None
+    ) -> None:
         self.broker = broker
         self.version = version
-        self.conn = Connection(broker, "tcp:test")
+        self.conn = Connection(broker, context)
         self.transport = MemoryTransport(self, ("127.0.0.1", next(self._ports)))
         self.reader = PacketReader(version=version)
         self.reader.awaiting_connect = False

@@ -19,9 +19,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def broker_port() -> Iterator[int]:
+def broker_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = free_port()
-    env = dict(os.environ, BROOKMQ_LISTENERS__TCP__DEFAULT__BIND=f"127.0.0.1:{port}")
+    data_dir = tmp_path_factory.mktemp("data")
+    env = dict(
+        os.environ,
+        BROOKMQ_LISTENERS__TCP__DEFAULT__BIND=f"127.0.0.1:{port}",
+        BROOKMQ_LISTENERS__SSL__DEFAULT__ENABLE="false",
+        BROOKMQ_LISTENERS__WS__DEFAULT__ENABLE="false",
+        BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE="false",
+        BROOKMQ_NODE__DATA_DIR=str(data_dir),
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "brookmq", "start"],
         env=env,

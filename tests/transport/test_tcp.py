@@ -13,13 +13,14 @@ from brookmq.config import load_settings
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt.codec import encode
 from brookmq.mqtt.reader import PacketReader
+from tests.transport.conftest import LOOPBACK_LISTENERS
 
 
 @pytest.fixture
 async def app():
     settings = load_settings(
         environ={
-            "BROOKMQ_LISTENERS__TCP__DEFAULT__BIND": "127.0.0.1:0",
+            **LOOPBACK_LISTENERS,
             "BROOKMQ_SYS_TOPICS__SYS_MSG_INTERVAL": "200ms",
             "BROOKMQ_SYS_TOPICS__SYS_HEARTBEAT_INTERVAL": "200ms",
         }
@@ -41,7 +42,7 @@ class Wire:
 
     @classmethod
     async def open(cls, app: BrookMQ, version: int = pk.MQTT_5) -> Wire:
-        reader, writer = await asyncio.open_connection("127.0.0.1", app.listeners[0].port)
+        reader, writer = await asyncio.open_connection("127.0.0.1", app.listeners.get("tcp:default").port)
         return cls(reader, writer, version)
 
     def send(self, packet: pk.Packet) -> None:
@@ -88,7 +89,7 @@ async def test_graceful_stop_tells_v5_clients_0x8B_and_closes_everyone(app):
     assert await v5.recv() is None
     assert await v3.recv() is None
     with pytest.raises(OSError):
-        await asyncio.open_connection("127.0.0.1", app.listeners[0].port)
+        await asyncio.open_connection("127.0.0.1", app.listeners.get("tcp:default").port)
 
 
 async def test_huge_declared_first_packets_do_not_grow_memory(app):

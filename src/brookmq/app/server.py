@@ -9,7 +9,7 @@ import signal
 from brookmq.config.settings import Settings
 from brookmq.core.broker import Broker
 from brookmq.extensions.sys_topics import SysTopics
-from brookmq.transport.tcp import TcpListener
+from brookmq.transport.listener import ListenerRegistry
 
 log = logging.getLogger("brookmq")
 
@@ -18,16 +18,11 @@ class BrookMQ:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.broker = Broker(settings.mqtt, settings.node.name)
-        self.listeners = [
-            TcpListener(self.broker, name, conf.bind)
-            for name, conf in settings.listeners.tcp.items()
-            if conf.enable
-        ]
+        self.listeners = ListenerRegistry(self.broker, settings.listeners.as_dict(), settings.node.data_dir)
         self.sys_topics: SysTopics | None = None
 
     async def start(self) -> None:
-        for listener in self.listeners:
-            await listener.start()
+        await self.listeners.start_enabled()
         sys_conf = self.settings.sys_topics
         self.sys_topics = SysTopics(
             self.broker,
@@ -41,8 +36,7 @@ class BrookMQ:
 
     async def stop(self) -> None:
         """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""
-        for listener in self.listeners:
-            await listener.stop()
+        await self.listeners.stop_all(reason="shutdown")
         if self.sys_topics is not None:
             await self.sys_topics.stop()
         self.broker.shutdown()

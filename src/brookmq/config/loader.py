@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
         raise ConfigError(format_errors(exc)) from None
 
 
-def env_overrides(environ: Mapping[str, str]) -> dict[str, str]:
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """``BROOKMQ_MQTT__MAX_PACKET_SIZE=2MB`` -> ``{"mqtt.max_packet_size": "2MB"}`` (EMQX style)."""
     out = {}
     for name, value in environ.items():
@@ -74,7 +75,12 @@ def format_errors(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         key = ".".join(str(p) for p in err["loc"]) or "(root)"
+        message = err["msg"]
         got = err.get("input")
         shown = "" if isinstance(got, dict) else f" (got {got!r})"
-        lines.append(f"{key}: {err['msg']}{shown}")
+        # A model's own check says "<field>: <problem>"; the field belongs in the key.
+        field = re.match(r"Value error, (\w+): (.*)", message)
+        if field:
+            key, message, shown = f"{key}.{field.group(1)}", field.group(2), ""
+        lines.append(f"{key}: {message}{shown}")
     return "invalid configuration:\n  " + "\n  ".join(lines)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from brookmq.config.units import PARSERS, parse_duration
 from brookmq.core.options import MqttOptions
-from brookmq.transport.tcp import parse_bind
+from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
@@ -23,19 +23,25 @@ class NodeSettings(_Model):
     data_dir: str = "./data"
 
 
-class TcpListenerSettings(_Model):
-    enable: bool = True
-    bind: str = "0.0.0.0:1883"
-
-    @field_validator("bind", mode="before")
-    @classmethod
-    def _bind(cls, value: Any) -> str:
-        host, port = parse_bind(value)
-        return f"{host}:{port}"
-
-
 class ListenersSettings(_Model):
-    tcp: dict[str, TcpListenerSettings] = Field(default_factory=lambda: {"default": TcpListenerSettings()})
+    """``listeners.<type>.<name>``; each type has a ``default`` listener unless disabled."""
+
+    tcp: dict[str, ListenerOptions] = Field(default_factory=dict)
+    ssl: dict[str, ListenerOptions] = Field(default_factory=dict)
+    ws: dict[str, ListenerOptions] = Field(default_factory=dict)
+    wss: dict[str, ListenerOptions] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        data = dict(data) if isinstance(data, dict) else {}
+        for kind in LISTENER_TYPES:
+            named = data.get(kind)
+            data[kind] = {"default": {}, **(named if isinstance(named, dict) else {})}
+        return data
+
+    def as_dict(self) -> dict[str, dict[str, ListenerOptions]]:
+        return {kind: getattr(self, kind) for kind in LISTENER_TYPES}
 
 
 class SysEventSettings(_Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from brookmq.core.hooks import Hooks
+from brookmq.core.listener import mount
 from brookmq.core.states import CONNECTED, NEW
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
@@ -29,10 +30,10 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
     fns = hooks.listeners("client.connect")
     if fns:
         props = Hooks.fold(fns, props, conn)
-    conn.username = packet.username
+    conn.username = conn.cert_username or packet.username  # peer_cert_as_username wins
     conn.clean_start = packet.clean_start
 
-    client_id = packet.client_id
+    client_id = conn.cert_client_id or packet.client_id
     assigned = False
     if not client_id:
         # v5 always, v3.1.1 only with clean session, may leave the id to the server [MQTT-3.1.3-6/8].
@@ -59,6 +60,10 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
         if will.retain and not opts.retain_available:
             _refuse(conn, rc.RETAIN_NOT_SUPPORTED, "retain is not available")  # [MQTT-3.2.2-13]
             return
+    if conn.context.mountpoint:
+        conn.mountpoint = mount(conn.context.mountpoint, client_id, conn.username)
+        if will is not None:
+            will.topic = conn.mountpoint + will.topic
 
     if version == pk.MQTT_5:
         if "authentication_method" in props:

@@ -14,6 +14,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from brookmq.core import connect_flow, publish_flow, subscribe_flow
+from brookmq.core.listener import ListenerContext
 from brookmq.core.message import Message
 from brookmq.core.states import CLOSED, CONNECTED, NEW
 from brookmq.mqtt import packets as pk
@@ -48,6 +49,7 @@ _EVICT_CODES = {
     "kicked": rc.ADMINISTRATIVE_ACTION,
     "shutdown": rc.SERVER_SHUTTING_DOWN,
 }
+_DEFAULT_CONTEXT = ListenerContext()
 _FLUSH_AT = 65536  # gathered bytes that are written at once, so flow control still bites
 _CLOSE_REASONS = {rc.PACKET_TOO_LARGE: "frame_too_large", rc.KEEP_ALIVE_TIMEOUT: "keepalive_timeout"}
 
@@ -62,10 +64,13 @@ class Connection(asyncio.Protocol):
         "aliases_in",
         "aliases_out",
         "broker",
+        "cert_client_id",
+        "cert_username",
         "clean_start",
         "client_id",
         "close_reason",
         "connected_at",
+        "context",
         "created_at",
         "disconnected_at",
         "inflight_limit",
@@ -74,6 +79,7 @@ class Connection(asyncio.Protocol):
         "listener",
         "loop",
         "max_packet_out",
+        "mountpoint",
         "peerhost",
         "peerport",
         "problem_information",
@@ -96,9 +102,13 @@ class Connection(asyncio.Protocol):
         "writable",
     )
 
-    def __init__(self, broker: Broker, listener: str = "tcp:default") -> None:
+    def __init__(self, broker: Broker, context: ListenerContext | None = None) -> None:
         self.broker = broker
-        self.listener = listener
+        self.context = context or _DEFAULT_CONTEXT
+        self.listener = self.context.name
+        self.mountpoint = ""  # resolved at CONNECT from the listener's mountpoint
+        self.cert_username: str | None = None
+        self.cert_client_id: str | None = None
         opts = broker.options
         self.reader = PacketReader(opts.max_packet_size)
         self.transport: asyncio.Transport | None = None
@@ -140,6 +150,12 @@ class Connection(asyncio.Protocol):
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple) and len(peer) >= 2:
             self.peerhost, self.peerport = peer[0], peer[1]
+        if not self.context.opened(self):
+            self.state = CLOSED
+            self.close_reason = "max_connections"
+            transport.close()
+            return
+        self.cert_username, self.cert_client_id = self.context.identity(transport)
         self.last_recv = self.loop.time()
         self._timer = self.loop.call_later(self.broker.options.idle_timeout, self._idle_check)
 
@@ -233,6 +249,7 @@ class Connection(asyncio.Protocol):
                 self, self.session, self.will if publish_will else None, self.username, self.version
             )
         self.will = None
+        self.context.closed(self, reason)
         if self.transport is not None:
             self.flush()
             self.transport.close()
@@ -315,7 +332,9 @@ class Connection(asyncio.Protocol):
     ) -> bool:
         """Write one PUBLISH; the encoded form is shared by every subscriber with the same one."""
         version = self.version
-        if version == pk.MQTT_5:
+        if self.mountpoint:
+            data = self._encode_mounted(message, qos, retain, sub_ids)
+        elif version == pk.MQTT_5:
             data = self._encode_v5(message, qos, retain, sub_ids)
         else:
             key = qos * 2 + retain  # the wire form: an int, so the check allocates nothing
@@ -343,6 +362,19 @@ class Connection(asyncio.Protocol):
         counters["messages.sent"] += 1
         counters[_QOS_SENT[qos]] += 1
         return True
+
+    def _encode_mounted(self, message: Message, qos: int, retain: bool, sub_ids: tuple[int, ...]) -> bytes:
+        """A client behind a mountpoint sees topics without it: encoded for this client alone."""
+        topic = message.topic[len(self.mountpoint) :]
+        props = None
+        if self.version == pk.MQTT_5:
+            props = dict(message.properties) if message.properties else {}
+            if message.expires_at:
+                remaining = math.ceil(message.expires_at - self.broker.clock.time())
+                props["message_expiry_interval"] = max(1, remaining)
+            if sub_ids:
+                props["subscription_identifier"] = list(sub_ids)
+        return encode_publish(topic, message.payload, qos, retain, False, 1, props, self.version)
 
     def _encode_v5(self, message: Message, qos: int, retain: bool, sub_ids: tuple[int, ...]) -> bytes:
         props = message.properties

@@ -58,9 +58,16 @@ class MqttOptions:
             problems.append(("max_packet_size", "a byte size from 20 to 256MB"))
         if not 23 <= self.max_clientid_len <= 65535:
             problems.append(("max_clientid_len", "an integer from 23 to 65535"))
-        if self.max_mqueue_len < 0 or self.max_topic_levels < 1 or self.max_subscriptions < 0:
-            problems.append(("max_mqueue_len/max_topic_levels/max_subscriptions", "non-negative"))
-        if self.keepalive_multiplier <= 0 or not 0 <= self.server_keepalive <= 65535:
-            problems.append(("keepalive_multiplier/server_keepalive", "positive / 0 to 65535"))
+        if self.max_mqueue_len < 0:
+            problems.append(("max_mqueue_len", "0 (infinity) or positive"))
+        if self.max_topic_levels < 1:
+            problems.append(("max_topic_levels", "positive"))
+        if self.max_subscriptions < 0:
+            problems.append(("max_subscriptions", "0 (infinity) or positive"))
+        if self.keepalive_multiplier <= 0:
+            problems.append(("keepalive_multiplier", "positive"))
+        if not 0 <= self.server_keepalive <= 65535:
+            problems.append(("server_keepalive", "an integer from 0 (disabled) to 65535"))
         if problems:
-            raise ValueError("; ".join(f"{k} must be {want}" for k, want in problems))
+            key, want = problems[0]
+            raise ValueError(f"{key}: must be {want}")

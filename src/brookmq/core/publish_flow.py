@@ -41,6 +41,8 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
         raise ProtocolError(rc.RETAIN_NOT_SUPPORTED, "retain is not available")  # [MQTT-3.2.2-14]
     counters["messages.received"] += 1
     counters[_QOS_RECEIVED[qos]] += 1
+    if conn.mountpoint:
+        topic = conn.mountpoint + topic
 
     packet_id = packet.packet_id
     session = conn.session
@@ -74,7 +76,7 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
 
     now = broker.clock.time()
     message = Message(topic, packet.payload, qos, packet.retain, props, conn.client_id, conn.username, now)
-    if packet.raw:
+    if packet.raw and not conn.mountpoint:
         # An MQTT 3.x subscriber at this QoS gets exactly these bytes (packet id patched in).
         message.wire_key = qos * 2 + packet.retain
         message.wire_bytes = packet.raw

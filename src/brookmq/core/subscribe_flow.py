@@ -9,7 +9,7 @@ from brookmq.core.session import Subscription
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.errors import protocol_error
-from brookmq.mqtt.topics import has_wildcard, parse_shared, topic_filter_problem
+from brookmq.mqtt.topics import QUEUE_GROUP, has_wildcard, parse_shared, topic_filter_problem
 
 if TYPE_CHECKING:
     from brookmq.core.broker import Broker
@@ -31,6 +31,14 @@ def check_filter(broker: Broker, topic_filter: str) -> tuple[int, str, str | Non
     if not opts.wildcard_subscription and has_wildcard(real):
         return rc.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED, real, group
     return rc.SUCCESS, real, group
+
+
+def mounted(mountpoint: str, real: str, group: str | None) -> tuple[str, str]:
+    """(filter as stored, real filter) of a client's filter behind a mountpoint."""
+    real = mountpoint + real
+    if group is None:
+        return real, real
+    return (f"$queue/{real}" if group == QUEUE_GROUP else f"$share/{group}/{real}"), real
 
 
 def handle_subscribe(conn: Connection, packet: pk.Subscribe) -> None:
@@ -73,6 +81,8 @@ def handle_subscribe(conn: Connection, packet: pk.Subscribe) -> None:
             counters["packets.subscribe.error"] += 1
             codes.append(code if v5 else rc.UNSPECIFIED_ERROR)  # v3 has only 0x80 [MQTT-3.9.3-2]
             continue
+        if conn.mountpoint:
+            topic_filter, real = mounted(conn.mountpoint, real, group)
         granted = min(options.qos, opts.max_qos_allowed)
         if granted != options.qos:
             options = pk.SubscriptionOptions(
@@ -97,10 +107,14 @@ def handle_unsubscribe(conn: Connection, packet: pk.Unsubscribe) -> None:
         topics = Hooks.fold(fns, list(topics), conn) or []
     codes = []
     for topic_filter in topics:
-        if check_filter(broker, topic_filter)[0] == rc.TOPIC_FILTER_INVALID:
+        code, real, group = check_filter(broker, topic_filter)
+        if code == rc.TOPIC_FILTER_INVALID:
             broker.counters["packets.unsubscribe.error"] += 1
             codes.append(rc.TOPIC_FILTER_INVALID)
-        elif broker.unsubscribe(session, topic_filter):
+            continue
+        if conn.mountpoint:
+            topic_filter = mounted(conn.mountpoint, real, group)[0]
+        if broker.unsubscribe(session, topic_filter):
             codes.append(rc.SUCCESS)
         else:
             codes.append(rc.NO_SUBSCRIPTION_EXISTED)

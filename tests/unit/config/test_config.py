@@ -11,7 +11,10 @@ from brookmq.config import ConfigError, load_settings
 def test_defaults_are_emqx_defaults() -> None:
     s = load_settings(environ={})
     assert s.node.name == "brookmq@127.0.0.1"
-    assert s.listeners.tcp["default"].bind == "0.0.0.0:1883"
+    assert s.listeners.tcp["default"].address("tcp") == ("0.0.0.0", 1883)
+    assert s.listeners.ssl["default"].address("ssl") == ("0.0.0.0", 8883)
+    assert s.listeners.ws["default"].websocket.mqtt_path == "/mqtt"
+    assert s.listeners.wss["default"].address("wss") == ("0.0.0.0", 8084)
     m = s.mqtt
     assert (m.max_packet_size, m.max_clientid_len, m.max_topic_levels) == (1048576, 65535, 128)
     assert (m.max_inflight, m.max_awaiting_rel, m.await_rel_timeout) == (32, 100, 300.0)
@@ -43,8 +46,8 @@ def test_hocon_file_with_emqx_key_names(tmp_path) -> None:
     assert s.mqtt.await_rel_timeout == 0.5
     assert s.mqtt.server_keepalive == 60
     assert s.mqtt.shared_subscription_strategy == "hash_topic"
-    assert s.listeners.tcp["default"].bind == "127.0.0.1:1999"
-    assert s.listeners.tcp["internal"].bind == "0.0.0.0:11883"
+    assert s.listeners.tcp["default"].address("tcp") == ("127.0.0.1", 1999)
+    assert s.listeners.tcp["internal"].address("tcp") == ("0.0.0.0", 11883)
 
 
 def test_environment_overrides_the_file(tmp_path) -> None:
@@ -59,7 +62,8 @@ def test_environment_overrides_the_file(tmp_path) -> None:
     ("env", "fragment"),
     [
         ({"BROOKMQ_MQTT__MAX_INFLIGHT": "lots"}, "mqtt.max_inflight"),
-        ({"BROOKMQ_MQTT__MAX_QOS_ALLOWED": "3"}, "max_qos_allowed must be"),
+        ({"BROOKMQ_MQTT__MAX_QOS_ALLOWED": "3"}, "mqtt.max_qos_allowed: must be"),
+        ({"BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__VERSIONS": '["tlsv1.0"]'}, "ssl_options.versions"),
         ({"BROOKMQ_MQTT__NO_SUCH_KEY": "1"}, "mqtt.no_such_key"),
         ({"BROOKMQ_MQTT__RETAIN_AVAILABLE": "perhaps"}, "mqtt.retain_available"),
         ({"BROOKMQ_LISTENERS__TCP__DEFAULT__BIND": "nowhere:port"}, "listeners.tcp.default.bind"),

@@ -1,0 +1,188 @@
+"""Listeners of every kind (tcp, ssl, ws, wss) and the registry that starts and stops them.
+
+A listener builds the stream layers for each accepted socket -- TLS, then
+WebSocket, then the core's MQTT Connection -- and keeps the figures the
+management API reports: current connections and why connections ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+
+from brookmq.core.broker import Broker
+from brookmq.core.connection import Connection
+from brookmq.core.listener import ListenerContext
+from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
+from brookmq.transport.tls import TlsLayer, server_context
+from brookmq.transport.websocket import WebSocketLayer
+
+log = logging.getLogger("brookmq.listener")
+
+
+class ListenerState(ListenerContext):
+    """The core's view of a listener, plus its counts."""
+
+    def __init__(self, kind: str, name: str, options: ListenerOptions) -> None:
+        super().__init__(f"{kind}:{name}", options.mountpoint)
+        self.options = options
+        self.connections: set[Connection] = set()
+        self.shutdown_count: Counter[str] = Counter()
+
+    def opened(self, conn: Any) -> bool:
+        limit = self.options.max_connections
+        if limit and len(self.connections) >= limit:
+            self.shutdown_count["max_connections"] += 1
+            log.info("%s refused %s: max_connections %d reached", self.name, conn.peerhost, limit)
+            return False
+        self.connections.add(conn)
+        return True
+
+    def closed(self, conn: Any, reason: str) -> None:
+        self.connections.discard(conn)
+        self.shutdown_count[reason] += 1
+
+    def failed(self, why: str) -> None:
+        """A TLS or WebSocket failure before MQTT began."""
+        self.shutdown_count["tls_error" if "TLS" in why else "websocket_error"] += 1
+
+    def identity(self, transport: Any) -> tuple[str | None, str | None]:
+        as_username = self.options.peer_cert_as_username
+        as_clientid = self.options.peer_cert_as_clientid
+        if as_username == "disabled" and as_clientid == "disabled":
+            return None, None
+        der = transport.get_extra_info("peercert_der")
+        if not der:
+            return None, None
+        subject = x509.load_der_x509_certificate(der).subject
+        cns = subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        fields = {"cn": str(cns[0].value) if cns else None, "dn": subject.rfc4514_string(), "disabled": None}
+        return fields[as_username], fields[as_clientid]
+
+
+class Listener:
+    def __init__(self, broker: Broker, kind: str, name: str, options: ListenerOptions, data_dir: str | Path):
+        if kind not in LISTENER_TYPES:
+            raise ValueError(f"unknown listener type {kind!r}")
+        self.broker = broker
+        self.kind = kind
+        self.name = name
+        self.options = options
+        self.data_dir = data_dir
+        self.host, self.port = options.address(kind)
+        self.state = ListenerState(kind, name, options)
+        self.server: asyncio.Server | None = None
+
+    @property
+    def id(self) -> str:
+        return self.state.name
+
+    @property
+    def running(self) -> bool:
+        return self.server is not None
+
+    def _factory(self) -> Callable[[], asyncio.Protocol]:
+        broker, state, opts = self.broker, self.state, self.options
+        idle = broker.options.idle_timeout
+
+        def mqtt() -> asyncio.Protocol:
+            return Connection(broker, state)
+
+        factory = mqtt
+        if self.kind in ("ws", "wss"):
+
+            def websocket() -> asyncio.Protocol:
+                return WebSocketLayer(opts.websocket, mqtt, idle, state.failed)
+
+            factory = websocket
+        if self.kind in ("ssl", "wss"):
+            context = server_context(opts.ssl_options, self.data_dir)
+            timeout = opts.ssl_options.handshake_timeout
+            plain = factory
+
+            def tls() -> asyncio.Protocol:
+                return TlsLayer(context, plain, timeout, state.failed)
+
+            factory = tls
+        return factory
+
+    async def start(self) -> None:
+        if self.server is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(
+            self._factory(), self.host, self.options.address(self.kind)[1], reuse_address=True, backlog=4096
+        )
+        self.port = self.server.sockets[0].getsockname()[1]  # the real port when 0 was asked for
+        log.info("listener %s on %s:%d", self.id, self.host, self.port)
+
+    async def stop(self, reason: str = "listener_stopped") -> None:
+        """Stop accepting and disconnect this listener's clients (v5: 0x8B); others are untouched."""
+        if self.server is None:
+            return
+        self.server.close()
+        self.server = None
+        for conn in list(self.state.connections):
+            conn.evict(reason)
+        log.info("listener %s stopped", self.id)
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.kind,
+            "name": self.name,
+            "bind": f"{self.host}:{self.port}",
+            "running": self.running,
+            "current_connections": len(self.state.connections),
+            "max_connections": self.options.max_connections or "infinity",
+            "shutdown_count": dict(self.state.shutdown_count),
+        }
+
+
+class ListenerRegistry:
+    """Every configured listener by id (``"ssl:default"``); the service layer drives it at runtime."""
+
+    def __init__(
+        self, broker: Broker, listeners: dict[str, dict[str, ListenerOptions]], data_dir: str | Path
+    ):
+        self.listeners: dict[str, Listener] = {}
+        for kind, named in listeners.items():
+            for name, options in named.items():
+                listener = Listener(broker, kind, name, options, data_dir)
+                self.listeners[listener.id] = listener
+
+    def get(self, listener_id: str) -> Listener:
+        try:
+            return self.listeners[listener_id]
+        except KeyError:
+            raise KeyError(f"no listener {listener_id!r}") from None
+
+    async def start_enabled(self) -> None:
+        for listener in self.listeners.values():
+            if listener.options.enable:
+                await listener.start()
+
+    async def start(self, listener_id: str) -> None:
+        await self.get(listener_id).start()
+
+    async def stop(self, listener_id: str) -> None:
+        await self.get(listener_id).stop()
+
+    async def restart(self, listener_id: str) -> None:
+        listener = self.get(listener_id)
+        await listener.stop()
+        await listener.start()
+
+    async def stop_all(self, reason: str = "listener_stopped") -> None:
+        for listener in self.listeners.values():
+            await listener.stop(reason)
+
+    def info(self) -> list[dict[str, Any]]:
+        return [listener.info() for listener in self.listeners.values()]
