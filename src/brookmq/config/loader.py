@@ -36,11 +36,21 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     """``BROOKMQ_MQTT__MAX_PACKET_SIZE=2MB`` -> ``{"mqtt.max_packet_size": "2MB"}`` (EMQX style)."""
-    out = {}
+    out: dict[str, Any] = {}
     for name, value in environ.items():
         if name.startswith(ENV_PREFIX) and "__" in name:
-            out[name[len(ENV_PREFIX) :].lower().replace("__", ".")] = value
+            out[name[len(ENV_PREFIX) :].lower().replace("__", ".")] = _env_value(value)
     return out
+
+
+def _env_value(value: str) -> Any:
+    """Arrays and objects are read as HOCON (``["tlsv1.3"]``); everything else stays a string."""
+    if value.strip()[:1] in ("[", "{"):
+        try:
+            return ConfigFactory.parse_string(f"v = {value}").get("v")
+        except (ConfigException, ParseBaseException, ValueError):
+            pass
+    return value
 
 
 def _read_hocon(path: Path) -> dict[str, Any]:

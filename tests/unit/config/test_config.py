@@ -50,6 +50,11 @@ def test_hocon_file_with_emqx_key_names(tmp_path) -> None:
     assert s.listeners.tcp["internal"].address("tcp") == ("0.0.0.0", 11883)
 
 
+def test_environment_sets_lists_as_hocon_arrays() -> None:
+    env = {"BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__VERSIONS": '["tlsv1.3"]'}
+    assert load_settings(environ=env).listeners.ssl["default"].ssl_options.versions == ("tlsv1.3",)
+
+
 def test_environment_overrides_the_file(tmp_path) -> None:
     conf = tmp_path / "brookmq.conf"
     conf.write_text("mqtt.max_inflight = 10\n")
