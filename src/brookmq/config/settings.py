@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from brookmq.config.units import PARSERS, parse_duration
+from brookmq.config.units import apply_units, parse_duration
 from brookmq.core.options import MqttOptions
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 
@@ -37,7 +36,8 @@ class ListenersSettings(_Model):
         data = dict(data) if isinstance(data, dict) else {}
         for kind in LISTENER_TYPES:
             named = data.get(kind)
-            data[kind] = {"default": {}, **(named if isinstance(named, dict) else {})}
+            named = {"default": {}, **(named if isinstance(named, dict) else {})}
+            data[kind] = {name: apply_units(conf, ListenerOptions) for name, conf in named.items()}
         return data
 
     def as_dict(self) -> dict[str, dict[str, ListenerOptions]]:
@@ -70,13 +70,6 @@ class Settings(_Model):
     @classmethod
     def _mqtt_units(cls, data: Any) -> Any:
         """Read durations and byte sizes of ``mqtt.*`` by the unit each field declares."""
-        mqtt = data.get("mqtt") if isinstance(data, dict) else None
-        if isinstance(mqtt, dict):
-            mqtt = dict(mqtt)
-            known = {f.name: f for f in dataclasses.fields(MqttOptions)}
-            for key, value in mqtt.items():
-                unit = known[key].metadata.get("unit") if key in known else None
-                if unit:
-                    mqtt[key] = PARSERS[unit](value)
-            data = {**data, "mqtt": mqtt}
+        if isinstance(data, dict) and "mqtt" in data:
+            data = {**data, "mqtt": apply_units(data["mqtt"], MqttOptions)}
         return data

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
 from datetime import timedelta
 from typing import Any
 
@@ -43,3 +45,21 @@ def parse_bytesize(value: Any) -> Any:
 
 
 PARSERS = {"duration": parse_duration, "bytesize": parse_bytesize}
+
+
+def apply_units(raw: Any, cls: type) -> Any:
+    """Read the values of ``raw`` meant for dataclass ``cls`` by the ``unit`` each field declares
+    in its metadata (``duration``, ``bytesize``), nested dataclasses included."""
+    if not isinstance(raw, dict) or not dataclasses.is_dataclass(cls):
+        return raw
+    hints = typing.get_type_hints(cls)
+    out = dict(raw)
+    for f in dataclasses.fields(cls):
+        if f.name not in out:
+            continue
+        unit = f.metadata.get("unit")
+        if unit:
+            out[f.name] = PARSERS[unit](out[f.name])
+        elif dataclasses.is_dataclass(hints[f.name]):
+            out[f.name] = apply_units(out[f.name], hints[f.name])
+    return out

@@ -48,6 +48,7 @@ _EVICT_CODES = {
     "discarded": rc.SESSION_TAKEN_OVER,
     "kicked": rc.ADMINISTRATIVE_ACTION,
     "shutdown": rc.SERVER_SHUTTING_DOWN,
+    "listener_stopped": rc.SERVER_SHUTTING_DOWN,
 }
 _DEFAULT_CONTEXT = ListenerContext()
 _FLUSH_AT = 65536  # gathered bytes that are written at once, so flow control still bites

@@ -36,7 +36,7 @@ class SslOptions:
     fail_if_no_peer_cert: bool = False
     versions: tuple[str, ...] = ("tlsv1.3", "tlsv1.2")
     ciphers: str = ""  # OpenSSL cipher string for TLS 1.2; empty: OpenSSL's defaults
-    handshake_timeout: float = 15.0
+    handshake_timeout: float = field(default=15.0, metadata={"unit": "duration"})
 
     def __post_init__(self) -> None:
         unknown = [v for v in self.versions if v not in TLS_VERSIONS]

@@ -30,6 +30,7 @@ from brookmq.transport.options import WebsocketOptions
 
 log = logging.getLogger("brookmq.websocket")
 
+_ERROR_CODES = {1002, 1007, 1009}  # protocol error, invalid payload, message too big
 _BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
@@ -102,6 +103,8 @@ class WebSocketLayer(asyncio.Protocol):
             self._fail("text frame: MQTT needs binary frames")
             self.close(1003)
         elif isinstance(event, CloseConnection):
+            if event.code in _ERROR_CODES:  # wsproto reports a malformed frame this way too
+                self._fail(f"WebSocket closed with {event.code}: {event.reason}")
             self._write(self._ws.send(event.response()))
             self.closing = True
             self._close_raw()
