@@ -20,12 +20,15 @@ class Running:
     name: str
     port: int
     proc: subprocess.Popen[bytes]
+    ws_port: int = 0  # MQTT over WebSocket, where the broker serves it here
 
     @property
     def pid(self) -> int:
         return self.proc.pid
 
     def stop(self) -> None:
+        for conf in WORK.glob(f"*-{self.port}.*"):
+            conf.unlink()  # the per-run config file
         self.proc.terminate()
         try:
             self.proc.wait(10)
@@ -58,10 +61,16 @@ def _pinned(cmd: list[str]) -> list[str]:
     return ["taskset", "-c", BROKER_CORE, *cmd] if shutil.which("taskset") else cmd
 
 
-def start_brookmq(port: int) -> subprocess.Popen[bytes]:
-    """BrookMQ as `make run` starts it (uvloop on), on a loopback port."""
+def start_brookmq(port: int, ws_port: int) -> subprocess.Popen[bytes]:
+    """BrookMQ as `make run` starts it (uvloop on), on loopback ports; TLS listeners off."""
     env = dict(
-        os.environ, BROOKMQ_LISTENERS__TCP__DEFAULT__BIND=f"127.0.0.1:{port}", BROOKMQ_LOG__LEVEL="warning"
+        os.environ,
+        BROOKMQ_LISTENERS__TCP__DEFAULT__BIND=f"127.0.0.1:{port}",
+        BROOKMQ_LISTENERS__WS__DEFAULT__BIND=f"127.0.0.1:{ws_port}",
+        BROOKMQ_LISTENERS__SSL__DEFAULT__ENABLE="false",
+        BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE="false",
+        BROOKMQ_NODE__DATA_DIR=str(WORK / "brookmq-data"),
+        BROOKMQ_LOG__LEVEL="warning",
     )
     brookmq = Path(sys.executable).with_name("brookmq")
     return subprocess.Popen(_pinned([str(brookmq), "start"]), env=env, stdout=subprocess.DEVNULL)
@@ -98,15 +107,21 @@ def start_amqtt(port: int) -> subprocess.Popen[bytes]:
     )
 
 
-STARTERS = {"brookmq": start_brookmq, "mosquitto": start_mosquitto, "amqtt": start_amqtt}
+STARTERS = {"mosquitto": start_mosquitto, "amqtt": start_amqtt}
 
 
 def start(name: str) -> Running:
     WORK.mkdir(exist_ok=True)
     port = free_port()
-    proc = STARTERS[name](port)
+    if name == "brookmq":
+        ws_port = free_port()
+        proc = start_brookmq(port, ws_port)
+        _wait_listening(ws_port, proc, name)
+    else:
+        ws_port = 0
+        proc = STARTERS[name](port)
     _wait_listening(port, proc, name)
-    return Running(name, port, proc)
+    return Running(name, port, proc, ws_port)
 
 
 def versions() -> dict[str, str]:

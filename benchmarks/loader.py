@@ -33,17 +33,81 @@ def publish_packet(
     return encode(pk.Publish(topic, payload, qos, retain, packet_id=packet_id), V)
 
 
-def client(port: int, client_id: str, subscribe: str | None = None, qos: int = 0) -> socket.socket:
-    """A connected (and subscribed) blocking socket, then switched to non-blocking."""
+def client(
+    port: int, client_id: str, subscribe: str | None = None, qos: int = 0, ws: bool = False
+) -> socket.socket:
+    """A connected (and subscribed) blocking socket, then switched to non-blocking.
+
+    With ``ws`` the socket speaks MQTT over WebSocket (path /mqtt, subprotocol mqtt).
+    """
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.sendall(encode(pk.Connect(client_id, V, True, 0), V))
-    _read_exactly(sock, 4)  # CONNACK
+    wrap = ws_frame if ws else (lambda data: data)
+    if ws:
+        sock.sendall(
+            b"GET /mqtt HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Protocol: mqtt\r\n\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            byte = sock.recv(1)
+            if not byte:
+                raise ConnectionError("the broker closed the connection during the WebSocket upgrade")
+            head += byte
+        assert head.startswith(b"HTTP/1.1 101"), head
+    sock.sendall(wrap(encode(pk.Connect(client_id, V, True, 0), V)))
+    _read_exactly(sock, 6 if ws else 4)  # CONNACK (in a 2-byte frame header)
     if subscribe is not None:
-        sock.sendall(encode(pk.Subscribe(1, [(subscribe, pk.SubscriptionOptions(qos))]), V))
-        _read_exactly(sock, 5)  # SUBACK
+        sock.sendall(wrap(encode(pk.Subscribe(1, [(subscribe, pk.SubscriptionOptions(qos))]), V)))
+        _read_exactly(sock, 7 if ws else 5)  # SUBACK
     sock.setblocking(False)
     return sock
+
+
+def ws_frame(data: bytes) -> bytes:
+    """A masked binary frame (clients must mask; the key is fixed, which servers accept)."""
+    key = b"\x37\xfa\x21\x3d"
+    size = len(data)
+    if size < 126:
+        head = bytes((0x82, 0x80 | size))
+    elif size < 65536:
+        head = bytes((0x82, 0x80 | 126)) + size.to_bytes(2, "big")
+    else:
+        head = bytes((0x82, 0x80 | 127)) + size.to_bytes(8, "big")
+    mask = (key * (size // 4 + 1))[:size]
+    return head + key + (int.from_bytes(data, "big") ^ int.from_bytes(mask, "big")).to_bytes(size, "big")
+
+
+class WsPayloadCounter:
+    """Counts the payload bytes of unmasked server frames, walking frame headers only."""
+
+    def __init__(self) -> None:
+        self.left = 0  # payload bytes of the current frame still to come
+        self.rest = b""  # an incomplete frame header
+
+    def feed(self, data: bytes) -> int:
+        buf = self.rest + data if self.rest else data
+        self.rest = b""
+        payload = pos = 0
+        end = len(buf)
+        while pos < end:
+            if self.left:
+                take = min(self.left, end - pos)
+                payload += take
+                self.left -= take
+                pos += take
+                continue
+            size = buf[pos + 1] & 0x7F if end - pos >= 2 else -1
+            head = 4 if size == 126 else 10 if size == 127 else 2
+            if size < 0 or end - pos < head:
+                self.rest = buf[pos:]
+                break
+            if size >= 126:
+                size = int.from_bytes(buf[pos + 2 : pos + head], "big")
+            pos += head
+            self.left = size
+        return payload
 
 
 def _read_exactly(sock: socket.socket, n: int) -> bytes:
@@ -88,6 +152,7 @@ def stream(
     subs: list[str],
     sub_filter: str,
     window: int = 10000,
+    ws: bool = False,
 ) -> dict[str, Any]:
     """Publishers send QoS 0 for ``duration``; subscribers count deliveries.
 
@@ -97,13 +162,17 @@ def stream(
     is measured is the broker's rate, not how much the kernel buffers hold.
     """
     sel = selectors.DefaultSelector()
-    sub_socks = [client(port, cid, sub_filter) for cid in subs]
-    pub_socks = [client(port, cid) for cid, _ in pubs]
+    sub_socks = [client(port, cid, sub_filter, ws=ws) for cid in subs]
+    pub_socks = [client(port, cid, ws=ws) for cid, _ in pubs]
+    counters = {sock: WsPayloadCounter() for sock in sub_socks} if ws else {}
     packets = [publish_packet(topic) for _, topic in pubs]
     size = len(packets[0])
     assert all(len(p) == size for p in packets)
     per_blob = max(1, CHUNK // size)
-    blobs = [memoryview(p * per_blob) for p in packets]
+    # What a publisher writes, in units it finishes before stopping: a packet, or (WebSocket)
+    # a frame of per_blob packets.
+    blobs = [memoryview(ws_frame(p * per_blob) if ws else p * per_blob) for p in packets]
+    unit, per_unit = (len(blobs[0]), per_blob) if ws else (size, 1)
     fan = len(sub_socks) if len(pubs) == 1 else 1  # deliveries per message sent
     sent_bytes = [0] * len(pubs)
     offsets = [0] * len(pubs)
@@ -122,7 +191,7 @@ def stream(
     idle_deadline = 0.0
     while True:
         now = time.perf_counter()
-        sent = sum(sent_bytes) // size
+        sent = sum(sent_bytes) // unit * per_unit
         if publishing == 0 and (received // size >= sent * fan or now > idle_deadline):
             break
         outstanding = sent * fan - received // size
@@ -140,14 +209,14 @@ def stream(
             if i < 0:
                 n = sock.recv_into(buf)
                 if n:
-                    received += n
+                    received += counters[sock].feed(bytes(buf[:n])) if ws else n
                     last = time.perf_counter()
                     first = first or last
                     idle_deadline = last + 2.0
                 continue
             off = offsets[i]
             if now >= stop_at or outstanding >= window * fan:
-                end = off + (size - sent_bytes[i] % size) % size  # finish the packet under way
+                end = off + (unit - sent_bytes[i] % unit) % unit  # finish the packet (frame) under way
                 if end == off:
                     sel.unregister(sock)
                     if now >= stop_at:
@@ -168,7 +237,7 @@ def stream(
     for sock in sub_socks + pub_socks:
         sock.close()
     delivered = received // size
-    expected = sum(sent_bytes) // size * fan
+    expected = sum(sent_bytes) // unit * per_unit * fan
     window_s = (last - first) or 1e-9
     return {
         "rate": round(delivered / window_s),
@@ -181,6 +250,11 @@ def stream(
 
 def p2p(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
     return stream(port, pid, duration, [("p2p-pub", "bench/p2p")], ["p2p-sub"], "bench/p2p")
+
+
+def p2p_ws(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
+    """p2p over MQTT-over-WebSocket (BrookMQ's ws:default listener)."""
+    return stream(port, pid, duration, [("p2p-pub", "bench/p2p")], ["p2p-sub"], "bench/p2p", ws=True)
 
 
 def fanout(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
@@ -443,6 +517,7 @@ def retained(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any
 
 SCENARIOS = {
     "p2p": p2p,
+    "p2p_ws": p2p_ws,
     "fanout": fanout,
     "fanin": fanin,
     "qos1": qos1,

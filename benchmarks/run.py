@@ -28,10 +28,12 @@ DOC = ROOT / "docs" / "benchmarks.md"
 LOADER_CORE = "1"
 BROKERS = ["brookmq", "mosquitto", "amqtt"]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+ONLY = {"p2p_ws": {"brookmq"}}  # scenarios measured on some brokers only (over WebSocket: BrookMQ)
 
 # scenario: (metric, unit, higher is better)
 METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "p2p": [("rate", "msg/s", True)],
+    "p2p_ws": [("rate", "msg/s", True)],
     "fanout": [("rate", "deliveries/s", True)],
     "fanin": [("rate", "msg/s", True)],
     "qos1": [("rate", "msg/s", True)],
@@ -42,13 +44,14 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
 
 
 def run_loader(scenario: str, broker: brokers.Running, duration: float, quick: bool) -> dict[str, Any]:
+    port = broker.ws_port if scenario.endswith("_ws") else broker.port
     cmd = [
         sys.executable,
         "-m",
         "benchmarks.loader",
         scenario,
         "--port",
-        str(broker.port),
+        str(port),
         "--broker-pid",
         str(broker.pid),
         "--duration",
@@ -142,6 +145,8 @@ def main() -> None:
     runs: list[dict[str, Any]] = []
     for scenario in scenarios:
         for name in names:
+            if name not in ONLY.get(scenario, {name}):
+                continue
             for rep in range(repeat):
                 broker = brokers.start(name)
                 try:
