@@ -107,3 +107,24 @@ async def test_identity_from_the_listener_overrides_the_connect_packet(broker):
     c.connect("claimed", username="claimed")
     assert (c.conn.client_id, c.conn.username) == ("cert-client", "cert-user")
     assert "cert-client" in broker.sessions
+
+
+async def test_a_listener_zone_sets_the_limits_of_its_connections(broker, client):
+    from brookmq.core.options import MqttOptions
+
+    small = ListenerContext("tcp:small", options=MqttOptions(max_packet_size=64, max_mqueue_len=1))
+    tight = MemoryClient(broker, pk.MQTT_5, small)
+    tight.connect("tight", clean_start=False, properties={"session_expiry_interval": 60})
+    assert tight.conn.options.max_packet_size == 64
+    tight.subscribe("t", 1)
+    tight.send(pk.Disconnect())
+    pub = client("p")
+    pub.publish("t", b"1", 1)
+    pub.publish("t", b"2", 1, packet_id=2)
+    assert broker.sessions["tight"].mqueue_dropped == 1  # the zone's queue of one
+    pub.publish("big", b"x" * 100)  # fine on the default zone
+    assert not pub.closed
+    again = MemoryClient(broker, pk.MQTT_5, small)
+    again.connect("tight", clean_start=False, properties={"session_expiry_interval": 60})
+    again.publish("big", b"x" * 100)  # too large in the small zone
+    assert again.recv(pk.Disconnect).reason_code == 0x95

@@ -304,3 +304,26 @@ async def test_stop_start_restart_one_listener_at_runtime(app):
     assert await again.recv() == pk.Disconnect(0x8B)
     after = await Wire.open(app)
     await after.connect("after-restart")
+
+
+async def test_a_listener_in_a_zone_applies_the_zones_limits(tmp_path):
+    app = await started(
+        tmp_path,
+        BROOKMQ_ZONES__SMALL__MQTT__MAX_PACKET_SIZE="1KB",
+        BROOKMQ_LISTENERS__TCP__SMALL__ZONE="small",
+        BROOKMQ_LISTENERS__TCP__SMALL__BIND="127.0.0.1:0",
+    )
+    try:
+        big = pk.Publish("t", b"x" * 2000)
+        default = await Wire.open(app)
+        await default.connect("on-default")
+        default.send(big)
+        default.send(pk.Pingreq())
+        assert await default.recv() == pk.Pingresp()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port(app, "tcp:small"))
+        small = Wire(reader, writer, pk.MQTT_5)
+        await small.connect("on-small")
+        small.send(big)
+        assert (await small.recv()).reason_code == 0x95
+    finally:
+        await app.stop()

@@ -18,7 +18,9 @@ class BrookMQ:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.broker = Broker(settings.mqtt, settings.node.name)
-        self.listeners = ListenerRegistry(self.broker, settings.listeners.as_dict(), settings.node.data_dir)
+        self.listeners = ListenerRegistry(
+            self.broker, settings.listeners.as_dict(), settings.node.data_dir, settings.zone_options()
+        )
         self.sys_topics: SysTopics | None = None
 
     async def start(self) -> None:

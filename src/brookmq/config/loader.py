@@ -89,8 +89,9 @@ def format_errors(exc: ValidationError) -> str:
         got = err.get("input")
         shown = "" if isinstance(got, dict) else f" (got {got!r})"
         # A model's own check says "<field>: <problem>"; the field belongs in the key.
-        field = re.match(r"Value error, (\w+): (.*)", message)
+        field = re.match(r"Value error, ([\w.]+): (.*)", message)
         if field:
-            key, message, shown = f"{key}.{field.group(1)}", field.group(2), ""
+            prefix = "" if key == "(root)" else f"{key}."
+            key, message, shown = f"{prefix}{field.group(1)}", field.group(2), ""
         lines.append(f"{key}: {message}{shown}")
     return "invalid configuration:\n  " + "\n  ".join(lines)

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from brookmq.config.units import apply_units, parse_duration
 from brookmq.core.options import MqttOptions
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+_MQTT = TypeAdapter(MqttOptions)
 
 
 class _Model(BaseModel):
@@ -59,12 +71,49 @@ class LogSettings(_Model):
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
 
 
+class ZoneSettings(_Model):
+    """``zones.<name>``: overrides of ``mqtt.*`` for the listeners that name this zone."""
+
+    mqtt: dict[str, Any] = Field(default_factory=dict)
+
+
 class Settings(_Model):
     node: NodeSettings = Field(default_factory=NodeSettings)
     mqtt: MqttOptions = Field(default_factory=MqttOptions)
     listeners: ListenersSettings = Field(default_factory=ListenersSettings)
+    zones: dict[str, ZoneSettings] = Field(default_factory=dict)
     sys_topics: SysTopicsSettings = Field(default_factory=SysTopicsSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+
+    _zone_options: dict[str, MqttOptions] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _zones(self) -> Settings:
+        """Each zone's MQTT limits: the global ``mqtt`` with the zone's overrides."""
+        base = dataclasses.asdict(self.mqtt)
+        known = {f.name for f in dataclasses.fields(MqttOptions)}
+        for zone, conf in self.zones.items():
+            unknown = sorted(set(conf.mqtt) - known)
+            if unknown:
+                raise ValueError(f"zones.{zone}.mqtt.{unknown[0]}: is not an mqtt setting")
+            try:
+                options = _MQTT.validate_python({**base, **apply_units(conf.mqtt, MqttOptions)})
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where, message = ".".join(str(p) for p in err["loc"]), err["msg"]
+                own = re.match(r"Value error, (\w+): (.*)", message)  # MqttOptions' own checks
+                if own:
+                    where, message = own.groups()
+                raise ValueError(f"zones.{zone}.mqtt{'.' + where if where else ''}: {message}") from None
+            self._zone_options[zone] = options
+        for kind, named in self.listeners.as_dict().items():
+            for name, listener in named.items():
+                if listener.zone != "default" and listener.zone not in self.zones:
+                    raise ValueError(f"listeners.{kind}.{name}.zone: {listener.zone!r} is not in zones")
+        return self
+
+    def zone_options(self) -> dict[str, MqttOptions]:
+        return dict(self._zone_options)
 
     @model_validator(mode="before")
     @classmethod

@@ -65,7 +65,7 @@ class Broker:
                 return 0
             message = folded
             message.wire_key = -1  # a hook may have changed it: the received bytes no longer stand
-        if message.retain and self.options.retain_available:
+        if message.retain:  # whether retain is available was checked where it was published
             self._retain(message)
         return self.dispatch(message)
 
@@ -205,13 +205,14 @@ class Broker:
             self.terminate(existing, "discarded")
             existing = None
         if existing is None:
-            session = Session(self, client_id, expiry, self.clock.time())
+            session = Session(self, client_id, expiry, self.clock.time(), getattr(conn, "options", None))
             self.sessions[client_id] = session
             self.counters["session.created"] += 1
             Hooks.notify(self.hooks.listeners("session.created"), session)
             present = False
         else:
             session = existing
+            session.options = getattr(conn, "options", self.options)
             self._cancel_timers(session, drop_will=True)  # the will waits no longer [MQTT-3.1.3-9]
             session.expiry_interval = expiry
             self.counters["session.resumed"] += 1

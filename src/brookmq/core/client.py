@@ -58,6 +58,8 @@ class LocalClient:
         problem = topic_name_problem(topic, self.broker.options.max_topic_levels)
         if problem:
             raise ValueError(problem)
+        if retain and not self.broker.options.retain_available:
+            raise ValueError("retain is not available")
         data = payload.encode() if isinstance(payload, str) else payload
         now = self.broker.clock.time()
         message = Message(topic, data, qos, retain, properties, self.client_id, username, now)
@@ -65,7 +67,7 @@ class LocalClient:
 
     def subscribe(self, topic_filter: str, callback: Callback, qos: int = 0) -> None:
         """Call ``callback(message)`` for every message matching ``topic_filter``."""
-        code, real, group = check_filter(self.broker, topic_filter)
+        code, real, group = check_filter(self.broker.options, topic_filter)
         if code != SUCCESS:
             raise ProtocolError(code, f"cannot subscribe to {topic_filter!r}")
         existed = topic_filter in self.session.subscriptions

@@ -20,7 +20,7 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
     if conn.state != NEW:
         raise protocol_error("second CONNECT on a connection")  # [MQTT-3.1.0-2]
     broker = conn.broker
-    opts = broker.options
+    opts = conn.options
     counters = broker.counters
     hooks = broker.hooks
     counters["packets.connect.received"] += 1
@@ -115,7 +115,7 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
 
 
 def _connack_properties(conn: Connection, assigned: bool, server_keepalive: bool) -> dict[str, object]:
-    opts = conn.broker.options
+    opts = conn.options
     props: dict[str, object] = {
         "receive_maximum": opts.max_awaiting_rel,
         "maximum_packet_size": opts.max_packet_size,

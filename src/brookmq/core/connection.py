@@ -81,6 +81,7 @@ class Connection(asyncio.Protocol):
         "loop",
         "max_packet_out",
         "mountpoint",
+        "options",
         "peerhost",
         "peerport",
         "problem_information",
@@ -110,7 +111,7 @@ class Connection(asyncio.Protocol):
         self.mountpoint = ""  # resolved at CONNECT from the listener's mountpoint
         self.cert_username: str | None = None
         self.cert_client_id: str | None = None
-        opts = broker.options
+        opts = self.options = self.context.options or broker.options  # the listener's zone
         self.reader = PacketReader(opts.max_packet_size)
         self.transport: asyncio.Transport | None = None
         self.loop = asyncio.get_running_loop()
@@ -158,7 +159,7 @@ class Connection(asyncio.Protocol):
             return
         self.cert_username, self.cert_client_id = self.context.identity(transport)
         self.last_recv = self.loop.time()
-        self._timer = self.loop.call_later(self.broker.options.idle_timeout, self._idle_check)
+        self._timer = self.loop.call_later(self.options.idle_timeout, self._idle_check)
 
     def data_received(self, data: bytes) -> None:
         if self.state == CLOSED:
@@ -262,7 +263,7 @@ class Connection(asyncio.Protocol):
             self._timer.cancel()
             self._timer = None
         if keepalive:
-            self._keepalive_timeout = keepalive * self.broker.options.keepalive_multiplier
+            self._keepalive_timeout = keepalive * self.options.keepalive_multiplier
             self._timer = self.loop.call_later(self._keepalive_timeout, self._keepalive_check)
 
     def _keepalive_check(self) -> None:

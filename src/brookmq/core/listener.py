@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from brookmq.core.options import MqttOptions
+
 
 class ListenerContext:
-    def __init__(self, name: str = "tcp:default", mountpoint: str = "") -> None:
+    def __init__(
+        self, name: str = "tcp:default", mountpoint: str = "", options: MqttOptions | None = None
+    ) -> None:
         self.name = name  # "<type>:<name>", e.g. "ssl:default"
         self.mountpoint = mountpoint  # may hold ${clientid} and ${username}
+        self.options = options  # the MQTT limits of the listener's zone; None: the broker's
 
     def opened(self, conn: Any) -> bool:
         """A connection was accepted; False refuses it (e.g. past ``max_connections``)."""

@@ -19,7 +19,7 @@ _QOS_RECEIVED = ("messages.qos0.received", "messages.qos1.received", "messages.q
 
 def handle_publish(conn: Connection, packet: pk.Publish) -> None:
     broker = conn.broker
-    opts = broker.options
+    opts = conn.options
     counters = broker.counters
     conn.recv_msg += 1
     counters["packets.publish.received"] += 1
@@ -100,7 +100,7 @@ def _inbound_properties(conn: Connection, packet: pk.Publish, props: dict) -> di
     alias = props.get("topic_alias")
     if alias is None:
         return props
-    if not 0 < alias <= conn.broker.options.max_topic_alias:
+    if not 0 < alias <= conn.options.max_topic_alias:
         raise ProtocolError(rc.TOPIC_ALIAS_INVALID, f"topic alias {alias} is out of range")
     if conn.aliases_in is None:
         conn.aliases_in = {}
@@ -119,7 +119,7 @@ def _expire_awaiting_rel(conn: Connection) -> None:
     awaiting = session.awaiting_rel
     if not awaiting:
         return
-    deadline = broker.clock.time() - broker.options.await_rel_timeout
+    deadline = broker.clock.time() - conn.options.await_rel_timeout
     for packet_id, received in list(awaiting.items()):
         if received > deadline:
             break

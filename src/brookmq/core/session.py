@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from brookmq.core.broker import Broker
     from brookmq.core.message import Message
+    from brookmq.core.options import MqttOptions
     from brookmq.mqtt.packets import Will
 
 # Outbound QoS 2 states of an inflight entry.
@@ -122,13 +123,22 @@ class Session:
         "inflight",
         "mqueue",
         "mqueue_dropped",
+        "options",
         "pending_will",
         "subscriptions",
         "will_handle",
     )
 
-    def __init__(self, broker: Broker, client_id: str, expiry_interval: float, created_at: float) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        client_id: str,
+        expiry_interval: float,
+        created_at: float,
+        options: MqttOptions | None = None,
+    ) -> None:
         self.broker = broker
+        self.options = options or broker.options  # the zone of the connection that opened it
         self.client_id = client_id
         self.expiry_interval = expiry_interval
         self.created_at = created_at
@@ -174,13 +184,13 @@ class Session:
 
     def enqueue(self, delivery: Delivery) -> None:
         broker = self.broker
-        if not delivery.qos and self.connection is None and not broker.options.mqueue_store_qos0:
+        if not delivery.qos and self.connection is None and not self.options.mqueue_store_qos0:
             broker.drop(delivery.message, "qos0_msg")
             return
         queue = self.mqueue
         if not isinstance(queue, deque):
             queue = self.mqueue = deque()
-        limit = broker.options.max_mqueue_len
+        limit = self.options.max_mqueue_len
         if limit and len(queue) >= limit:
             # Like EMQX: a full queue drops its oldest message to make room.
             oldest = queue.popleft()
@@ -282,7 +292,7 @@ class Session:
 
     def info(self) -> dict[str, Any]:
         """Session figures with EMQX's field names."""
-        opts = self.broker.options
+        opts = self.options
         return {
             "subscriptions_cnt": len(self.subscriptions),
             "subscriptions_max": opts.max_subscriptions or "infinity",

@@ -12,13 +12,12 @@ from brookmq.mqtt.errors import protocol_error
 from brookmq.mqtt.topics import QUEUE_GROUP, has_wildcard, parse_shared, topic_filter_problem
 
 if TYPE_CHECKING:
-    from brookmq.core.broker import Broker
     from brookmq.core.connection import Connection
+    from brookmq.core.options import MqttOptions
 
 
-def check_filter(broker: Broker, topic_filter: str) -> tuple[int, str, str | None]:
+def check_filter(opts: MqttOptions, topic_filter: str) -> tuple[int, str, str | None]:
     """(reason code, real filter, share group) for a filter as a client wrote it."""
-    opts = broker.options
     try:
         shared = parse_shared(topic_filter)
     except ValueError:
@@ -43,7 +42,7 @@ def mounted(mountpoint: str, real: str, group: str | None) -> tuple[str, str]:
 
 def handle_subscribe(conn: Connection, packet: pk.Subscribe) -> None:
     broker = conn.broker
-    opts = broker.options
+    opts = conn.options
     counters = broker.counters
     counters["packets.subscribe.received"] += 1
     session = conn.session
@@ -59,7 +58,7 @@ def handle_subscribe(conn: Connection, packet: pk.Subscribe) -> None:
     codes: list[int] = []
     added: list[tuple[Subscription, bool]] = []
     for topic_filter, options in topics:
-        code, real, group = check_filter(broker, topic_filter)
+        code, real, group = check_filter(conn.options, topic_filter)
         if group is not None and options.no_local and v5:
             raise protocol_error("no local on a shared subscription")  # [MQTT-3.8.3-4]
         if (
@@ -107,7 +106,7 @@ def handle_unsubscribe(conn: Connection, packet: pk.Unsubscribe) -> None:
         topics = Hooks.fold(fns, list(topics), conn) or []
     codes = []
     for topic_filter in topics:
-        code, real, group = check_filter(broker, topic_filter)
+        code, real, group = check_filter(conn.options, topic_filter)
         if code == rc.TOPIC_FILTER_INVALID:
             broker.counters["packets.unsubscribe.error"] += 1
             codes.append(rc.TOPIC_FILTER_INVALID)

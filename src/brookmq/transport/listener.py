@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from brookmq.core.broker import Broker
 from brookmq.core.connection import Connection
 from brookmq.core.listener import ListenerContext
+from brookmq.core.options import MqttOptions
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 from brookmq.transport.tls import TlsLayer, server_context
 from brookmq.transport.websocket import WebSocketLayer
@@ -30,14 +31,16 @@ log = logging.getLogger("brookmq.listener")
 class ListenerState(ListenerContext):
     """The core's view of a listener, plus its counts."""
 
-    def __init__(self, kind: str, name: str, options: ListenerOptions) -> None:
-        super().__init__(f"{kind}:{name}", options.mountpoint)
-        self.options = options
+    def __init__(
+        self, kind: str, name: str, options: ListenerOptions, zone: MqttOptions | None = None
+    ) -> None:
+        super().__init__(f"{kind}:{name}", options.mountpoint, zone)
+        self.settings = options
         self.connections: set[Connection] = set()
         self.shutdown_count: Counter[str] = Counter()
 
     def opened(self, conn: Any) -> bool:
-        limit = self.options.max_connections
+        limit = self.settings.max_connections
         if limit and len(self.connections) >= limit:
             self.shutdown_count["max_connections"] += 1
             log.info("%s refused %s: max_connections %d reached", self.name, conn.peerhost, limit)
@@ -54,8 +57,8 @@ class ListenerState(ListenerContext):
         self.shutdown_count["tls_error" if "TLS" in why else "websocket_error"] += 1
 
     def identity(self, transport: Any) -> tuple[str | None, str | None]:
-        as_username = self.options.peer_cert_as_username
-        as_clientid = self.options.peer_cert_as_clientid
+        as_username = self.settings.peer_cert_as_username
+        as_clientid = self.settings.peer_cert_as_clientid
         if as_username == "disabled" and as_clientid == "disabled":
             return None, None
         der = transport.get_extra_info("peercert_der")
@@ -68,7 +71,15 @@ class ListenerState(ListenerContext):
 
 
 class Listener:
-    def __init__(self, broker: Broker, kind: str, name: str, options: ListenerOptions, data_dir: str | Path):
+    def __init__(
+        self,
+        broker: Broker,
+        kind: str,
+        name: str,
+        options: ListenerOptions,
+        data_dir: str | Path,
+        zone: MqttOptions | None = None,
+    ):
         if kind not in LISTENER_TYPES:
             raise ValueError(f"unknown listener type {kind!r}")
         self.broker = broker
@@ -77,7 +88,7 @@ class Listener:
         self.options = options
         self.data_dir = data_dir
         self.host, self.port = options.address(kind)
-        self.state = ListenerState(kind, name, options)
+        self.state = ListenerState(kind, name, options, zone)
         self.server: asyncio.Server | None = None
 
     @property
@@ -150,12 +161,18 @@ class ListenerRegistry:
     """Every configured listener by id (``"ssl:default"``); the service layer drives it at runtime."""
 
     def __init__(
-        self, broker: Broker, listeners: dict[str, dict[str, ListenerOptions]], data_dir: str | Path
+        self,
+        broker: Broker,
+        listeners: dict[str, dict[str, ListenerOptions]],
+        data_dir: str | Path,
+        zones: dict[str, MqttOptions] | None = None,
     ):
+        """``zones`` maps a zone name to its MQTT limits; listeners in other zones use the broker's."""
         self.listeners: dict[str, Listener] = {}
+        zones = zones or {}
         for kind, named in listeners.items():
             for name, options in named.items():
-                listener = Listener(broker, kind, name, options, data_dir)
+                listener = Listener(broker, kind, name, options, data_dir, zones.get(options.zone))
                 self.listeners[listener.id] = listener
 
     def get(self, listener_id: str) -> Listener:

@@ -66,6 +66,7 @@ class ListenerOptions:
     bind: str | int = ""  # a port, or host:port; empty: 0.0.0.0 and the type's default port
     max_connections: int = 0  # 0 = infinity
     mountpoint: str = ""
+    zone: str = "default"  # whose mqtt.* limits apply: zones.<zone>.mqtt over the global mqtt
     peer_cert_as_username: CertField = "disabled"
     peer_cert_as_clientid: CertField = "disabled"
     ssl_options: SslOptions = field(default_factory=SslOptions)

@@ -105,3 +105,32 @@ def test_start_refuses_a_bad_config_with_exit_2_and_the_key(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert "mqtt.max_inflight" in result.stderr
+
+
+def test_zones_override_mqtt_limits_for_the_listeners_that_name_them() -> None:
+    env = {
+        "BROOKMQ_MQTT__MAX_INFLIGHT": "10",
+        "BROOKMQ_ZONES__EDGE__MQTT__MAX_PACKET_SIZE": "1KB",
+        "BROOKMQ_ZONES__EDGE__MQTT__IDLE_TIMEOUT": "5s",
+        "BROOKMQ_LISTENERS__TCP__EDGE__ZONE": "edge",
+    }
+    s = load_settings(environ=env)
+    edge = s.zone_options()["edge"]
+    assert (edge.max_packet_size, edge.idle_timeout, edge.max_inflight) == (1024, 5.0, 10)  # rest inherited
+    assert s.mqtt.max_packet_size == 1048576
+    assert s.listeners.tcp["edge"].zone == "edge"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BROOKMQ_ZONES__Z__MQTT__MAX_PACKET_SIZE": "huge"}, "zones.z.mqtt.max_packet_size:"),
+        ({"BROOKMQ_ZONES__Z__MQTT__NOPE": "1"}, "zones.z.mqtt.nope: is not an mqtt setting"),
+        ({"BROOKMQ_ZONES__Z__MQTT__MAX_QOS_ALLOWED": "7"}, "zones.z.mqtt.max_qos_allowed: must be"),
+        ({"BROOKMQ_LISTENERS__TCP__X__ZONE": "nope"}, "listeners.tcp.x.zone: 'nope' is not in zones"),
+    ],
+)
+def test_zone_errors_name_the_key(env, message) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(environ=env)
+    assert message in str(err.value)
