@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from brookmq.transport.certs import default_certificates
+from brookmq.transport.layer import StreamLayer
 from brookmq.transport.options import SslOptions
 
 log = logging.getLogger("brookmq.tls")
@@ -69,7 +70,7 @@ class TlsTransport(asyncio.Transport):
             self._layer.raw.resume_reading()
 
 
-class TlsLayer(asyncio.Protocol):
+class TlsLayer(StreamLayer):
     def __init__(
         self,
         context: ssl.SSLContext,
@@ -77,20 +78,11 @@ class TlsLayer(asyncio.Protocol):
         timeout: float,
         on_failure: Callable[[str], None],
     ) -> None:
-        self._context = context
-        self._make_upper = upper
-        self._timeout = timeout
+        super().__init__(upper, timeout)
         self._on_failure = on_failure
-        self.raw: asyncio.Transport | None = None
-        self.upper: asyncio.Protocol | None = None
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
         self._ssl = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
-        self._timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.raw = transport  # type: ignore[assignment]
-        self._timer = asyncio.get_running_loop().call_later(self._timeout, self._handshake_timeout)
 
     def data_received(self, data: bytes) -> None:
         self._incoming.write(data)
@@ -127,16 +119,11 @@ class TlsLayer(asyncio.Protocol):
             self._fail(f"TLS handshake failed: {getattr(exc, 'reason', None) or exc}")
             return False
         self._flush()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self.upper = self._make_upper()
-        self.upper.connection_made(TlsTransport(self))
+        self.start_upper(TlsTransport(self))
         return True
 
-    def _handshake_timeout(self) -> None:
-        if self.upper is None:
-            self._fail("TLS handshake not finished in time")
+    def handshake_expired(self) -> None:
+        self._fail("TLS handshake not finished in time")
 
     def _fail(self, why: str) -> None:
         peer = self.extra("peername")
@@ -175,17 +162,3 @@ class TlsLayer(asyncio.Protocol):
         if name == "ssl_object":
             return self._ssl
         return self.raw.get_extra_info(name, default) if self.raw is not None else default
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        if self.upper is not None:
-            self.upper.connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        if self.upper is not None:
-            self.upper.pause_writing()
-
-    def resume_writing(self) -> None:
-        if self.upper is not None:
-            self.upper.resume_writing()

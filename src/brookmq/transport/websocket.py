@@ -26,6 +26,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
+from brookmq.transport.layer import StreamLayer
 from brookmq.transport.options import WebsocketOptions
 
 log = logging.getLogger("brookmq.websocket")
@@ -56,7 +57,7 @@ class WsTransport(asyncio.Transport):
         return self._layer.raw.get_extra_info(name, default) if self._layer.raw else default
 
 
-class WebSocketLayer(asyncio.Protocol):
+class WebSocketLayer(StreamLayer):
     def __init__(
         self,
         options: WebsocketOptions,
@@ -64,20 +65,12 @@ class WebSocketLayer(asyncio.Protocol):
         handshake_timeout: float,
         on_failure: Callable[[str], None],
     ) -> None:
+        super().__init__(upper, handshake_timeout)
         self._options = options
-        self._make_upper = upper
-        self._timeout = handshake_timeout
         self._on_failure = on_failure
         self._ws = WSConnection(ConnectionType.SERVER)
-        self.raw: asyncio.BaseTransport | None = None
-        self.upper: asyncio.Protocol | None = None
         self.peer: tuple[str, int] | None = None
         self.closing = False
-        self._timer: asyncio.TimerHandle | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.raw = transport
-        self._timer = asyncio.get_running_loop().call_later(self._timeout, self._handshake_timeout)
 
     def data_received(self, data: bytes) -> None:
         if self.closing:
@@ -126,12 +119,8 @@ class WebSocketLayer(asyncio.Protocol):
         if chosen is None and opts.fail_if_no_subprotocol:
             return self._reject(400, f"no supported subprotocol in {request.subprotocols!r}")
         self.peer = self._proxied_peer(headers)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         self._write(self._ws.send(AcceptConnection(subprotocol=chosen)))
-        self.upper = self._make_upper()
-        self.upper.connection_made(WsTransport(self))
+        self.start_upper(WsTransport(self))
 
     def _proxied_peer(self, headers: dict[str, str]) -> tuple[str, int] | None:
         opts = self._options
@@ -162,8 +151,8 @@ class WebSocketLayer(asyncio.Protocol):
             self._fail(f"bad WebSocket frame: {exc}")
             self.close(1002)
 
-    def _handshake_timeout(self) -> None:
-        if self.upper is None and not self.closing:
+    def handshake_expired(self) -> None:
+        if not self.closing:
             self._fail("WebSocket handshake not finished in time")
             self.closing = True
             self._close_raw()
@@ -188,7 +177,7 @@ class WebSocketLayer(asyncio.Protocol):
 
     def _write(self, data: bytes) -> None:
         if self.raw is not None and not self.raw.is_closing():
-            self.raw.write(data)  # type: ignore[attr-defined]
+            self.raw.write(data)
 
     def _close_raw(self) -> None:
         if self.raw is not None:
@@ -196,15 +185,4 @@ class WebSocketLayer(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closing = True
-        if self._timer is not None:
-            self._timer.cancel()
-        if self.upper is not None:
-            self.upper.connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        if self.upper is not None:
-            self.upper.pause_writing()
-
-    def resume_writing(self) -> None:
-        if self.upper is not None:
-            self.upper.resume_writing()
+        super().connection_lost(exc)
