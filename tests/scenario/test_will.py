@@ -131,3 +131,19 @@ async def test_clean_start_takeover_ends_the_session_and_publishes_a_delayed_wil
     client("c", will=will, clean_start=False, properties={"session_expiry_interval": 60})
     client("c", clean_start=True)
     assert len(w.publishes()) == 1
+
+
+async def test_a_will_goes_through_the_same_authorization_as_a_publish(broker, client):
+    # reliability 1.23: a will must not reach a topic its client may not publish to
+    from brookmq.core.hooks import Hook
+
+    class NoAlarms(Hook):
+        def client_authorize(self, client, action, topic):
+            return False if action == "publish" and topic.startswith("last/alarm") else None
+
+    broker.hooks.add(NoAlarms())
+    w = watcher(client)
+    drop(client("c", will=pk.Will("last/alarm", b"forged")))
+    drop(client("d", will=pk.Will("last/ok", b"fine")))
+    assert [m.payload for m in w.publishes()] == [b"fine"]
+    assert broker.counters["authorization.deny"] == 1

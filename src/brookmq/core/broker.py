@@ -226,7 +226,6 @@ class Broker:
         conn: Any,
         session: Session,
         will: Will | None,
-        username: str | None,
         version: int,
     ) -> None:
         """A connection let go of ``session``: publish or schedule its will, start expiry."""
@@ -239,15 +238,15 @@ class Broker:
             will = None
         if session.expiry_interval == 0:
             if will is not None:
-                self.publish_will(will, session.client_id, username)
+                self.publish_will(will, conn)
             self.terminate(session, "closed")
             return
         if will is not None:
             if delay == 0:
-                self.publish_will(will, session.client_id, username)
+                self.publish_will(will, conn)
             else:
                 # Published when the delay elapses or the session ends, whichever is first [MQTT-3.1.3-9].
-                session.pending_will = (will, username)
+                session.pending_will = (will, conn)
                 session.will_handle = asyncio.get_running_loop().call_later(
                     min(delay, session.expiry_interval), self._publish_pending_will, session
                 )
@@ -302,13 +301,22 @@ class Broker:
         session.pending_will = None
         session.will_handle = None
         if pending is not None and not self.closing:
-            self.publish_will(pending[0], session.client_id, pending[1])
+            self.publish_will(*pending)
 
-    def publish_will(self, will: Will, client_id: str, username: str | None) -> None:
+    def publish_will(self, will: Will, client: Any) -> None:
+        """Publish ``client``'s will, if the same authorization as its PUBLISHes allows it."""
+        if self.on_authorize:
+            self.counters["client.authorize"] += 1
+            if Hooks.decide(self.on_authorize, client, "publish", will.topic) is False:
+                self.counters["authorization.deny"] += 1
+                return
+            self.counters["authorization.allow"] += 1
         props = {k: v for k, v in will.properties.items() if k != "will_delay_interval"} or None
         now = self.clock.time()
         self.publish(
-            Message(will.topic, will.payload, will.qos, will.retain, props, client_id, username, now)
+            Message(
+                will.topic, will.payload, will.qos, will.retain, props, client.client_id, client.username, now
+            )
         )
 
     def new_client_id(self) -> str:

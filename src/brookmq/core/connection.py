@@ -247,9 +247,7 @@ class Connection(asyncio.Protocol):
             broker.client_disconnected()
             broker.counters["client.disconnected"] += 1
             broker.hooks.notify(broker.hooks.listeners("client.disconnected"), self, reason)
-            broker.connection_closed(
-                self, self.session, self.will if publish_will else None, self.username, self.version
-            )
+            broker.connection_closed(self, self.session, self.will if publish_will else None, self.version)
         self.will = None
         self.context.closed(self, reason)
         if self.transport is not None:

@@ -150,7 +150,7 @@ class Session:
         self.mqueue_dropped = 0
         self.expiry_handle: asyncio.TimerHandle | None = None
         self.will_handle: asyncio.TimerHandle | None = None
-        self.pending_will: tuple[Will, str | None] | None = None
+        self.pending_will: tuple[Will, Any] | None = None  # the will and the connection it came with
         self._next_id = 1
 
     def __hash__(self) -> int:
