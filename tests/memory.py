@@ -7,6 +7,7 @@ packets into the connection and decodes whatever the broker writes back.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import deque
 from typing import Any
 
@@ -42,7 +43,7 @@ class MemoryTransport(asyncio.Transport):
 
 
 class MemoryClient:
-    _ports = iter(range(40000, 65000))
+    _ports = itertools.cycle(range(40000, 65000))  # fake peer ports; long fuzz runs make many clients
 
     def __init__(
         self, broker: Broker, version: int = pk.MQTT_5, context: ListenerContext | None = None
