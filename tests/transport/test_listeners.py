@@ -327,3 +327,14 @@ async def test_a_listener_in_a_zone_applies_the_zones_limits(tmp_path):
         assert (await small.recv()).reason_code == 0x95
     finally:
         await app.stop()
+
+
+@pytest.mark.parametrize("listener", ["ssl:default", "ws:default"])
+async def test_stopping_a_listener_also_closes_connections_still_in_their_handshake(app, listener):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port(app, listener))
+    writer.write(b"\x16\x03\x01" if listener.startswith("ssl") else b"GET /mqtt HTTP/1.1\r\n")  # and no more
+    await asyncio.sleep(0.05)
+    assert len(app.listeners.get(listener).state.handshaking) == 1
+    await app.listeners.stop(listener)
+    assert await asyncio.wait_for(reader.read(), 3) == b""
+    assert app.listeners.get(listener).state.handshaking == set()

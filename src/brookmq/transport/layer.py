@@ -8,15 +8,23 @@ from collections.abc import Callable
 
 
 class StreamLayer(asyncio.Protocol):
-    def __init__(self, upper: Callable[[], asyncio.Protocol], handshake_timeout: float) -> None:
+    def __init__(
+        self,
+        upper: Callable[[], asyncio.Protocol],
+        handshake_timeout: float,
+        handshaking: set[StreamLayer] | None = None,
+    ) -> None:
         self._make_upper = upper
         self._handshake_timeout = handshake_timeout
+        # The listener's set of connections still in a handshake, so stopping it can close them.
+        self._handshaking = handshaking if handshaking is not None else set()
         self.raw: asyncio.Transport | None = None
         self.upper: asyncio.Protocol | None = None
         self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.raw = transport  # type: ignore[assignment]
+        self._handshaking.add(self)
         self._timer = asyncio.get_running_loop().call_later(self._handshake_timeout, self._check_handshake)
 
     def _check_handshake(self) -> None:
@@ -32,10 +40,12 @@ class StreamLayer(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self._handshaking.discard(self)
         self.upper = self._make_upper()
         self.upper.connection_made(transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._handshaking.discard(self)
         if self._timer is not None:
             self._timer.cancel()
         if self.upper is not None:

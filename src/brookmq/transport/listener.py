@@ -21,6 +21,7 @@ from brookmq.core.broker import Broker
 from brookmq.core.connection import Connection
 from brookmq.core.listener import ListenerContext
 from brookmq.core.options import MqttOptions
+from brookmq.transport.layer import StreamLayer
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 from brookmq.transport.tls import TlsLayer, server_context
 from brookmq.transport.websocket import WebSocketLayer
@@ -37,6 +38,7 @@ class ListenerState(ListenerContext):
         super().__init__(f"{kind}:{name}", options.mountpoint, zone)
         self.settings = options
         self.connections: set[Connection] = set()
+        self.handshaking: set[StreamLayer] = set()  # TLS / WebSocket connections not yet speaking MQTT
         self.shutdown_count: Counter[str] = Counter()
 
     def opened(self, conn: Any) -> bool:
@@ -110,7 +112,7 @@ class Listener:
         if self.kind in ("ws", "wss"):
 
             def websocket() -> asyncio.Protocol:
-                return WebSocketLayer(opts.websocket, mqtt, idle, state.failed)
+                return WebSocketLayer(opts.websocket, mqtt, idle, state.failed, state.handshaking)
 
             factory = websocket
         if self.kind in ("ssl", "wss"):
@@ -119,7 +121,7 @@ class Listener:
             plain = factory
 
             def tls() -> asyncio.Protocol:
-                return TlsLayer(context, plain, timeout, state.failed)
+                return TlsLayer(context, plain, timeout, state.failed, state.handshaking)
 
             factory = tls
         return factory
@@ -142,6 +144,9 @@ class Listener:
         self.server = None
         for conn in list(self.state.connections):
             conn.evict(reason)
+        for layer in list(self.state.handshaking):
+            if layer.raw is not None:
+                layer.raw.close()
         log.info("listener %s stopped", self.id)
 
     def info(self) -> dict[str, Any]:

@@ -77,8 +77,9 @@ class TlsLayer(StreamLayer):
         upper: Callable[[], asyncio.Protocol],
         timeout: float,
         on_failure: Callable[[str], None],
+        handshaking: set[StreamLayer] | None = None,
     ) -> None:
-        super().__init__(upper, timeout)
+        super().__init__(upper, timeout, handshaking)
         self._on_failure = on_failure
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()

@@ -64,8 +64,9 @@ class WebSocketLayer(StreamLayer):
         upper: Callable[[], asyncio.Protocol],
         handshake_timeout: float,
         on_failure: Callable[[str], None],
+        handshaking: set[StreamLayer] | None = None,
     ) -> None:
-        super().__init__(upper, handshake_timeout)
+        super().__init__(upper, handshake_timeout, handshaking)
         self._options = options
         self._on_failure = on_failure
         self._ws = WSConnection(ConnectionType.SERVER)
