@@ -323,3 +323,93 @@ async def test_request_problem_information_0_leaves_out_the_reason_string_MQTT_3
     chatty.connect("chatty")
     chatty.publish("bad/#")
     assert chatty.recv(pk.Disconnect).properties["reason_string"]
+
+
+class ChallengeResponse(Hook):
+    """A toy enhanced authentication: the server sends a nonce, the client answers it reversed."""
+
+    def __init__(self):
+        self.nonces = {}
+
+    def client_enhanced_authenticate(self, client, method, data):
+        if method != "TOY":
+            return None
+        if client not in self.nonces:
+            self.nonces[client] = b"nonce-42"
+            return 0x18, self.nonces[client]
+        expected = self.nonces.pop(client)[::-1]
+        return (0x00, b"welcome") if data == expected else (0x87, None)
+
+
+async def test_enhanced_authentication_exchange_then_connack_MQTT_4_12_0_1(broker):
+    broker.hooks.add(ChallengeResponse())
+    c = MemoryClient(broker, pk.MQTT_5)
+    c.send(pk.Connect("e", pk.MQTT_5, properties={"authentication_method": "TOY"}))
+    challenge = c.recv(pk.Auth)
+    assert challenge == pk.Auth(0x18, {"authentication_method": "TOY", "authentication_data": b"nonce-42"})
+    c.send(pk.Auth(0x18, {"authentication_method": "TOY", "authentication_data": b"24-ecnon"}))
+    ack = c.recv(pk.Connack)
+    assert ack.reason_code == 0 and ack.properties["authentication_data"] == b"welcome"
+    assert ack.properties["authentication_method"] == "TOY"
+    assert "e" in broker.sessions
+
+
+async def test_enhanced_authentication_wrong_answer_is_refused(broker):
+    broker.hooks.add(ChallengeResponse())
+    c = MemoryClient(broker, pk.MQTT_5)
+    c.send(pk.Connect("e", pk.MQTT_5, properties={"authentication_method": "TOY"}))
+    c.recv(pk.Auth)
+    c.send(pk.Auth(0x18, {"authentication_method": "TOY", "authentication_data": b"wrong"}))
+    assert c.recv(pk.Connack).reason_code == 0x87 and c.closed
+    assert "e" not in broker.sessions
+
+
+async def test_only_auth_may_come_during_the_exchange_MQTT_4_12_0_2(broker):
+    broker.hooks.add(ChallengeResponse())
+    c = MemoryClient(broker, pk.MQTT_5)
+    c.send(pk.Connect("e", pk.MQTT_5, properties={"authentication_method": "TOY"}))
+    c.recv(pk.Auth)
+    c.publish("t", b"too early")
+    assert c.closed and "e" not in broker.sessions
+
+
+async def test_auth_with_another_method_is_a_protocol_error_MQTT_4_12_0_5(broker):
+    broker.hooks.add(ChallengeResponse())
+    c = MemoryClient(broker, pk.MQTT_5)
+    c.send(pk.Connect("e", pk.MQTT_5, properties={"authentication_method": "TOY"}))
+    c.recv(pk.Auth)
+    c.send(pk.Auth(0x18, {"authentication_method": "OTHER", "authentication_data": b"24-ecnon"}))
+    assert c.closed
+
+
+async def test_an_unknown_method_is_refused_with_0x8C_even_with_a_hook(broker):
+    broker.hooks.add(ChallengeResponse())
+    c = MemoryClient(broker, pk.MQTT_5)
+    c.send(pk.Connect("e", pk.MQTT_5, properties={"authentication_method": "SCRAM-SHA-256"}))
+    assert c.recv(pk.Connack).reason_code == 0x8C
+
+
+async def test_re_authentication_after_connect_MQTT_4_12_1_1(broker):
+    broker.hooks.add(ChallengeResponse())
+    c = MemoryClient(broker, pk.MQTT_5)
+    c.send(pk.Connect("e", pk.MQTT_5, properties={"authentication_method": "TOY"}))
+    c.recv(pk.Auth)
+    c.send(pk.Auth(0x18, {"authentication_method": "TOY", "authentication_data": b"24-ecnon"}))
+    c.recv(pk.Connack)
+    c.send(pk.Auth(0x19, {"authentication_method": "TOY"}))
+    assert c.recv(pk.Auth).reason_code == 0x18
+    c.send(pk.Auth(0x18, {"authentication_method": "TOY", "authentication_data": b"24-ecnon"}))
+    assert c.recv(pk.Auth) == pk.Auth(
+        0x00, {"authentication_method": "TOY", "authentication_data": b"welcome"}
+    )
+    assert not c.closed
+
+
+async def test_an_authentication_that_never_finishes_is_closed_after_idle_timeout(make_broker):
+    broker = make_broker(idle_timeout=0.1)
+    broker.hooks.add(ChallengeResponse())
+    c = MemoryClient(broker, pk.MQTT_5)
+    c.send(pk.Connect("e", pk.MQTT_5, properties={"authentication_method": "TOY"}))
+    c.recv(pk.Auth)
+    await asyncio.sleep(0.2)
+    assert c.closed and c.conn.close_reason == "idle_timeout"

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from brookmq.core.hooks import Hooks
 from brookmq.core.listener import mount
-from brookmq.core.states import CONNECTED, NEW
+from brookmq.core.states import AUTHENTICATING, CONNECTED, NEW
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
-from brookmq.mqtt.errors import protocol_error
+from brookmq.mqtt.errors import ProtocolError, protocol_error
 from brookmq.mqtt.topics import topic_name_problem
 
 if TYPE_CHECKING:
@@ -66,9 +66,6 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
             will.topic = conn.mountpoint + will.topic
 
     if version == pk.MQTT_5:
-        if "authentication_method" in props:
-            _refuse(conn, rc.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not configured")
-            return
         conn.inflight_limit = min(opts.max_inflight, props.get("receive_maximum", 65535))
         conn.max_packet_out = props.get("maximum_packet_size", 0)
         conn.alias_max_out = props.get("topic_alias_maximum", 0)
@@ -76,8 +73,15 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
         expiry = props.get("session_expiry_interval", 0)
     else:
         expiry = 0 if packet.clean_start else opts.session_expiry_interval
+    pending = _PendingConnect(packet, client_id, assigned, expiry, will)
 
     counters["client.authenticate"] += 1
+    if version == pk.MQTT_5 and "authentication_method" in props:
+        # Enhanced authentication [MQTT-4.12]: the exchange decides instead of the password check.
+        conn.auth_method = props["authentication_method"]
+        conn.pending_connect = pending
+        _enhanced_step(conn, props.get("authentication_data"))
+        return
     verdict = Hooks.decide(hooks.listeners("client.authenticate"), conn, packet.password)
     if verdict is False:
         counters["authentication.failure"] += 1
@@ -88,21 +92,42 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
         counters["client.auth.anonymous"] += 1
         counters["authentication.success.anonymous"] += 1
     counters["authentication.success"] += 1
+    _accept(conn, pending, {})
 
+
+class _PendingConnect(NamedTuple):
+    packet: pk.Connect
+    client_id: str
+    assigned: bool
+    expiry: float
+    will: pk.Will | None
+
+
+def _accept(conn: Connection, pending: _PendingConnect, auth_props: dict[str, object]) -> None:
+    """CONNECT is accepted: open or resume the session, CONNACK, start keepalive, resend."""
+    broker = conn.broker
+    counters = broker.counters
+    hooks = broker.hooks
+    packet, version = pending.packet, conn.version
     keepalive = packet.keepalive
-    if version == pk.MQTT_5 and opts.server_keepalive:
-        keepalive = opts.server_keepalive  # [MQTT-3.2.2-21]
+    if version == pk.MQTT_5 and conn.options.server_keepalive:
+        keepalive = conn.options.server_keepalive  # [MQTT-3.2.2-21]
     conn.keepalive = keepalive
 
-    session, present = broker.open_session(conn, client_id, packet.clean_start, expiry)
+    session, present = broker.open_session(conn, pending.client_id, packet.clean_start, pending.expiry)
     conn.session = session
-    conn.will = will
+    conn.will = pending.will
+    conn.pending_connect = None
+    conn.leave_auth_phase()
     conn.state = CONNECTED
     conn.connected_at = broker.clock.time()
 
     ack_props: dict[str, object] = {}
     if version == pk.MQTT_5:
-        ack_props = _connack_properties(conn, assigned, keepalive != packet.keepalive)
+        ack_props = {
+            **_connack_properties(conn, pending.assigned, keepalive != packet.keepalive),
+            **auth_props,
+        }
     # Session Present is 0 on a clean start and for MQTT 3.1, which has no such flag [MQTT-3.2.2-1/2].
     conn.send(pk.Connack(present and version >= pk.MQTT_3_1_1, rc.SUCCESS, ack_props))
     counters["client.connack"] += 1
@@ -112,6 +137,61 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
     Hooks.notify(hooks.listeners("client.connected"), conn)
     conn.start_keepalive(keepalive)
     session.resume(conn)
+
+
+def handle_auth(conn: Connection, packet: pk.Auth) -> None:
+    """AUTH: the next step of an enhanced authentication, or a re-authentication [MQTT-4.12]."""
+    conn.broker.counters["packets.auth.received"] += 1
+    if conn.auth_method is None:
+        raise ProtocolError(rc.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not in use")
+    props = packet.properties
+    if props.get("authentication_method") != conn.auth_method:
+        raise protocol_error("AUTH with another authentication method")  # [MQTT-4.12.0-5]
+    allowed = (
+        (rc.CONTINUE_AUTHENTICATION,)
+        if conn.state == AUTHENTICATING
+        else (rc.CONTINUE_AUTHENTICATION, rc.RE_AUTHENTICATE)
+    )
+    if packet.reason_code not in allowed:
+        raise protocol_error(f"AUTH with reason code {packet.reason_code:#x} here")
+    _enhanced_step(conn, props.get("authentication_data"))
+
+
+def _enhanced_step(conn: Connection, data: bytes | None) -> None:
+    """Ask the enhanced-authentication hooks; continue, accept or refuse."""
+    broker = conn.broker
+    counters = broker.counters
+    method = conn.auth_method
+    verdict = Hooks.decide(broker.hooks.listeners("client.enhanced_authenticate"), conn, method, data)
+    connecting = conn.state != CONNECTED
+    if verdict is None:
+        if connecting:
+            _refuse(conn, rc.BAD_AUTHENTICATION_METHOD, f"no authenticator for {method!r}")
+        else:
+            conn.close_with(rc.BAD_AUTHENTICATION_METHOD, "not_authorized")
+        return
+    code, reply = verdict
+    auth_props: dict[str, object] = {"authentication_method": method}
+    if reply:
+        auth_props["authentication_data"] = reply
+    if code == rc.CONTINUE_AUTHENTICATION:
+        if connecting:
+            conn.enter_auth_phase()
+        conn.send(pk.Auth(rc.CONTINUE_AUTHENTICATION, auth_props))
+    elif code == rc.SUCCESS:
+        counters["authentication.success"] += 1
+        if connecting:
+            assert conn.pending_connect is not None
+            _accept(conn, conn.pending_connect, auth_props)
+        else:
+            conn.send(pk.Auth(rc.SUCCESS, auth_props))
+    else:
+        counters["authentication.failure"] += 1
+        if connecting:
+            counters["packets.connack.auth_error"] += 1
+            _refuse(conn, code, "authentication failed")
+        else:
+            conn.close_with(code, "not_authorized")
 
 
 def _connack_properties(conn: Connection, assigned: bool, server_keepalive: bool) -> dict[str, object]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from brookmq.core import connect_flow, publish_flow, subscribe_flow
 from brookmq.core.listener import ListenerContext
 from brookmq.core.message import Message
-from brookmq.core.states import CLOSED, CONNECTED, NEW
+from brookmq.core.states import AUTHENTICATING, CLOSED, CONNECTED, NEW
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.codec import UnsupportedProtocolVersion, encode, encode_publish, packet_id_offset
@@ -64,6 +64,7 @@ class Connection(asyncio.Protocol):
         "alias_max_out",
         "aliases_in",
         "aliases_out",
+        "auth_method",
         "broker",
         "cert_client_id",
         "cert_username",
@@ -74,6 +75,7 @@ class Connection(asyncio.Protocol):
         "context",
         "created_at",
         "disconnected_at",
+        "handlers",
         "inflight_limit",
         "keepalive",
         "last_recv",
@@ -84,6 +86,7 @@ class Connection(asyncio.Protocol):
         "options",
         "peerhost",
         "peerport",
+        "pending_connect",
         "problem_information",
         "reader",
         "recv_cnt",
@@ -111,6 +114,9 @@ class Connection(asyncio.Protocol):
         self.mountpoint = ""  # resolved at CONNECT from the listener's mountpoint
         self.cert_username: str | None = None
         self.cert_client_id: str | None = None
+        self.handlers = HANDLERS  # AUTH_PHASE_HANDLERS while an enhanced authentication runs
+        self.auth_method: str | None = None  # the enhanced authentication method of CONNECT
+        self.pending_connect: Any = None  # the CONNECT waiting for that exchange to finish
         opts = self.options = self.context.options or broker.options  # the listener's zone
         self.reader = PacketReader(opts.max_packet_size)
         self.transport: asyncio.Transport | None = None
@@ -186,10 +192,9 @@ class Connection(asyncio.Protocol):
             broker.flush()
 
     def _handle(self, packets: list[pk.Packet]) -> None:
-        handlers = HANDLERS
         try:
             for packet in packets:
-                handlers[type(packet)](self, packet)
+                self.handlers[type(packet)](self, packet)
                 if self.state == CLOSED:
                     return
         except ProtocolError as exc:
@@ -272,8 +277,16 @@ class Connection(asyncio.Protocol):
             self._timer = self.loop.call_later(self._keepalive_timeout - idle, self._keepalive_check)
 
     def _idle_check(self) -> None:
-        if self.state == NEW:
+        if self.state in (NEW, AUTHENTICATING):  # no CONNECT, or an authentication that never ends
             self.close("idle_timeout")
+
+    def enter_auth_phase(self) -> None:
+        """An enhanced authentication exchange runs: only AUTH and DISCONNECT may come."""
+        self.state = AUTHENTICATING
+        self.handlers = AUTH_PHASE_HANDLERS
+
+    def leave_auth_phase(self) -> None:
+        self.handlers = HANDLERS
 
     # ---------------------------------------------------------- sending
 
@@ -467,11 +480,6 @@ def _disconnect(conn: Connection, packet: pk.Disconnect) -> None:
     conn.close("normal", publish_will=packet.reason_code == rc.DISCONNECT_WITH_WILL)
 
 
-def _auth(conn: Connection, packet: pk.Auth) -> None:
-    conn.broker.counters["packets.auth.received"] += 1
-    raise ProtocolError(rc.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not configured")
-
-
 def _server_only(conn: Connection, packet: pk.Packet) -> None:
     raise protocol_error(f"{type(packet).__name__} may only be sent by a server")
 
@@ -487,9 +495,19 @@ HANDLERS: dict[type, Any] = {
     pk.Unsubscribe: subscribe_flow.handle_unsubscribe,
     pk.Pingreq: _pingreq,
     pk.Disconnect: _disconnect,
-    pk.Auth: _auth,
+    pk.Auth: connect_flow.handle_auth,
     pk.Connack: _server_only,
     pk.Suback: _server_only,
     pk.Unsuback: _server_only,
     pk.Pingresp: _server_only,
+}
+
+
+def _not_while_authenticating(conn: Connection, packet: pk.Packet) -> None:
+    raise protocol_error(f"{type(packet).__name__} before the authentication exchange finished")
+
+
+AUTH_PHASE_HANDLERS: dict[type, Any] = {
+    kind: (handler if kind in (pk.Auth, pk.Disconnect) else _not_while_authenticating)
+    for kind, handler in HANDLERS.items()
 }

@@ -13,6 +13,8 @@ client.connected       notify     client_connected(client)
 client.disconnected    notify     client_disconnected(client, reason)
 client.authenticate    decide     client_authenticate(client, password) -> bool|None
 client.authorize       decide     client_authorize(client, action, topic) -> bool|None
+client.enhanced_auth.. decide     client_enhanced_authenticate(client, method, data)
+                                    -> (reason_code, data)|None
 client.subscribe       transform  client_subscribe(client, topics) -> topics
 client.unsubscribe     transform  client_unsubscribe(client, topics) -> topics
 session.created        notify     session_created(session)
@@ -50,6 +52,7 @@ HOOK_POINTS: dict[str, str] = {
     "client.disconnected": NOTIFY,
     "client.authenticate": DECIDE,
     "client.authorize": DECIDE,
+    "client.enhanced_authenticate": DECIDE,
     "client.subscribe": TRANSFORM,
     "client.unsubscribe": TRANSFORM,
     "session.created": NOTIFY,
@@ -84,6 +87,11 @@ class Hook:
         return None
 
     def client_authorize(self, client: Any, action: str, topic: str) -> bool | None:
+        return None
+
+    def client_enhanced_authenticate(
+        self, client: Any, method: str, data: bytes | None
+    ) -> tuple[int, bytes | None] | None:
         return None
 
     def client_subscribe(self, client: Any, topics: list[Any]) -> list[Any]:

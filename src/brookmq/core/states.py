@@ -1,3 +1,4 @@
-"""Connection states: NEW until CONNECT is accepted, then CONNECTED, then CLOSED."""
+"""Connection states: NEW until CONNECT is accepted (AUTHENTICATING while an enhanced
+authentication exchange runs), then CONNECTED, then CLOSED."""
 
-NEW, CONNECTED, CLOSED = 0, 1, 2
+NEW, CONNECTED, CLOSED, AUTHENTICATING = 0, 1, 2, 3
