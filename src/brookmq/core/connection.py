@@ -358,11 +358,7 @@ class Connection(asyncio.Protocol):
                 message.wire_key = key
                 message.wire_bytes = data
         if qos:
-            offset = packet_id_offset(data)
-            first = data[0] | 0x08 if dup else data[0]
-            data = b"".join(
-                (bytes((first,)), data[1:offset], packet_id.to_bytes(2, "big"), data[offset + 2 :])
-            )
+            data = _with_packet_id(data, packet_id, dup)
         if self.max_packet_out and len(data) > self.max_packet_out:
             # Never send a client more than it allows [MQTT-3.1.2-24]: drop and count.
             self.send_dropped_too_large += 1
