@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from tests.memory import MemoryClient
+
 from brookmq.core.metrics import METRIC_NAMES
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt.codec import encode
-from tests.memory import MemoryClient
 
 
 async def test_every_emqx_metric_exists_from_the_start(broker):
