@@ -114,14 +114,22 @@ def pki(tmp_path):
     return files
 
 
+def verify_peer_env(pki) -> dict[str, str]:
+    """ssl:default with the test CA's server certificate, asking clients for theirs."""
+    prefix = "BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__"
+    return {
+        f"{prefix}CERTFILE": str(pki["server"]),
+        f"{prefix}KEYFILE": str(pki["server"]),
+        f"{prefix}CACERTFILE": str(pki["ca"]),
+        f"{prefix}VERIFY": "verify_peer",
+    }
+
+
 async def test_verify_peer_takes_username_and_client_id_from_the_certificate_cn(tmp_path, pki):
     field, expected_username, expected_client = "cn", "device-7", "device-7"
     app = await started(
         tmp_path,
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__CERTFILE=str(pki["server"]),
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__KEYFILE=str(pki["server"]),
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__CACERTFILE=str(pki["ca"]),
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__VERIFY="verify_peer",
+        **verify_peer_env(pki),
         BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__FAIL_IF_NO_PEER_CERT="true",
         BROOKMQ_LISTENERS__SSL__DEFAULT__PEER_CERT_AS_USERNAME=field,
         BROOKMQ_LISTENERS__SSL__DEFAULT__PEER_CERT_AS_CLIENTID=field,
@@ -146,12 +154,7 @@ async def test_verify_peer_takes_username_and_client_id_from_the_certificate_cn(
 
 async def test_dn_of_the_certificate_as_username(tmp_path, pki):
     app = await started(
-        tmp_path,
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__CERTFILE=str(pki["server"]),
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__KEYFILE=str(pki["server"]),
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__CACERTFILE=str(pki["ca"]),
-        BROOKMQ_LISTENERS__SSL__DEFAULT__SSL_OPTIONS__VERIFY="verify_peer",
-        BROOKMQ_LISTENERS__SSL__DEFAULT__PEER_CERT_AS_USERNAME="dn",
+        tmp_path, **verify_peer_env(pki), BROOKMQ_LISTENERS__SSL__DEFAULT__PEER_CERT_AS_USERNAME="dn"
     )
     try:
         ctx = client_tls(pki["ca"])
