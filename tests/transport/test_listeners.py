@@ -343,3 +343,15 @@ async def test_stopping_a_listener_also_closes_connections_still_in_their_handsh
     await app.listeners.stop(listener)
     assert await asyncio.wait_for(reader.read(), 3) == b""
     assert app.listeners.get(listener).state.handshaking == set()
+
+
+async def test_a_huge_declared_packet_inside_websocket_frames_is_refused_from_its_header(app):
+    # reliability 1.1: remaining length far beyond what is sent, over WebSocket frames
+    ws = await WsClient.connect(port(app, "ws:default"))
+    ws.send(CONNECT_V5)
+    await ws.recv_bytes(3)
+    ws.send(b"\x30\xff\xff\xff\x7f")  # a PUBLISH declaring 256 MB
+    ws.send(b"\x00" * 1000)
+    data = await ws.recv_bytes(3)
+    assert data[0] == 0xE0 and data[2] == 0x95  # DISCONNECT, reason 0x95 packet too large
+    assert "ws-client" not in app.broker.sessions
