@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
-
-_ids = itertools.count(1)
 
 
 class Message:
@@ -19,7 +16,6 @@ class Message:
 
     __slots__ = (
         "expires_at",
-        "id",
         "origin",
         "payload",
         "properties",
@@ -43,7 +39,6 @@ class Message:
         username: str | None = None,
         timestamp: float = 0.0,
     ) -> None:
-        self.id = next(_ids)
         self.topic = topic
         self.payload = payload
         self.qos = qos

@@ -134,9 +134,6 @@ class Stats:
         if value > self._max[name]:
             self._max[name] = value
 
-    def get(self, name: str) -> int:
-        return self._count[name]
-
     def snapshot(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for name in STAT_NAMES:

@@ -65,9 +65,6 @@ class RetainedIndex:
         self._walk(self._root, topic_filter.split("/"), 0, out)
         return out
 
-    def all(self) -> Iterator[Message]:
-        yield from self._subtree(self._root)
-
     def _walk(self, node: _Node, levels: list[str], i: int, out: list[Message]) -> None:
         if i == len(levels):
             if node.message is not None:

@@ -81,10 +81,6 @@ class Subscription:
         self.sub_id = sub_id
         self.sub_ids: tuple[int, ...] = (sub_id,) if sub_id else ()
 
-    @property
-    def options(self) -> SubscriptionOptions:
-        return SubscriptionOptions(self.qos, self.no_local, self.rap, self.rh)
-
 
 class Delivery:
     """A message on its way to this session: queued, or in flight with a packet id."""
@@ -152,12 +148,6 @@ class Session:
         self.will_handle: asyncio.TimerHandle | None = None
         self.pending_will: tuple[Will, Any] | None = None  # the will and the connection it came with
         self._next_id = 1
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
 
     def __repr__(self) -> str:
         return f"Session({self.client_id!r})"

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,9 @@ class ListenerState(ListenerContext):
         self.connections.discard(conn)
         self.shutdown_count[reason] += 1
 
-    def failed(self, why: str) -> None:
-        """A TLS or WebSocket failure before MQTT began."""
-        self.shutdown_count["tls_error" if "TLS" in why else "websocket_error"] += 1
+    def failed(self, kind: str, why: str) -> None:
+        """A ``tls_error`` or ``websocket_error`` before MQTT began."""
+        self.shutdown_count[kind] += 1
 
     def identity(self, transport: Any) -> tuple[str | None, str | None]:
         as_username = self.settings.peer_cert_as_username
@@ -112,7 +113,9 @@ class Listener:
         if self.kind in ("ws", "wss"):
 
             def websocket() -> asyncio.Protocol:
-                return WebSocketLayer(opts.websocket, mqtt, idle, state.failed, state.handshaking)
+                return WebSocketLayer(
+                    opts.websocket, mqtt, idle, partial(state.failed, "websocket_error"), state.handshaking
+                )
 
             factory = websocket
         if self.kind in ("ssl", "wss"):
@@ -121,7 +124,9 @@ class Listener:
             plain = factory
 
             def tls() -> asyncio.Protocol:
-                return TlsLayer(context, plain, timeout, state.failed, state.handshaking)
+                return TlsLayer(
+                    context, plain, timeout, partial(state.failed, "tls_error"), state.handshaking
+                )
 
             factory = tls
         return factory
