@@ -221,19 +221,14 @@ class Broker:
         self._update_stats()
         return session, present
 
-    def connection_closed(
-        self,
-        conn: Any,
-        session: Session,
-        will: Will | None,
-        version: int,
-    ) -> None:
-        """A connection let go of ``session``: publish or schedule its will, start expiry."""
+    def connection_closed(self, conn: Any, will: Will | None) -> None:
+        """``conn`` let go of its session: publish or schedule its will, start expiry."""
+        session: Session = conn.session
         if session.connection is not conn:
             return
         session.connection = None
         self._redispatch(session)
-        delay = will.properties.get("will_delay_interval", 0) if will and version == MQTT_5 else 0
+        delay = will.properties.get("will_delay_interval", 0) if will and conn.version == MQTT_5 else 0
         if self.closing:
             will = None
         if session.expiry_interval == 0:

@@ -79,7 +79,6 @@ class Connection(asyncio.Protocol):
         "inflight_limit",
         "keepalive",
         "last_recv",
-        "listener",
         "loop",
         "max_packet_out",
         "mountpoint",
@@ -110,7 +109,6 @@ class Connection(asyncio.Protocol):
     def __init__(self, broker: Broker, context: ListenerContext | None = None) -> None:
         self.broker = broker
         self.context = context or _DEFAULT_CONTEXT
-        self.listener = self.context.name
         self.mountpoint = ""  # resolved at CONNECT from the listener's mountpoint
         self.cert_username: str | None = None
         self.cert_client_id: str | None = None
@@ -150,6 +148,11 @@ class Connection(asyncio.Protocol):
         self.send_dropped_too_large = 0
         self._out: list[bytes] = []
         self._out_size = 0
+
+    @property
+    def listener(self) -> str:
+        """The id of the listener that accepted this connection, e.g. ``ssl:default``."""
+        return self.context.name
 
     # ---------------------------------------------------------- transport callbacks
 
@@ -252,7 +255,7 @@ class Connection(asyncio.Protocol):
             broker.client_disconnected()
             broker.counters["client.disconnected"] += 1
             broker.hooks.notify(broker.hooks.listeners("client.disconnected"), self, reason)
-            broker.connection_closed(self, self.session, self.will if publish_will else None, self.version)
+            broker.connection_closed(self, self.will if publish_will else None)
         self.will = None
         self.context.closed(self, reason)
         if self.transport is not None:
