@@ -224,11 +224,12 @@ class Broker:
     def connection_closed(self, conn: Any, will: Will | None) -> None:
         """``conn`` let go of its session: publish or schedule its will, start expiry."""
         session: Session = conn.session
+        v5 = conn.version == MQTT_5
         if session.connection is not conn:
             return
         session.connection = None
         self._redispatch(session)
-        delay = will.properties.get("will_delay_interval", 0) if will and conn.version == MQTT_5 else 0
+        delay = will.properties.get("will_delay_interval", 0) if will and v5 else 0
         if self.closing:
             will = None
         if session.expiry_interval == 0:
