@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from pathlib import Path
 
 from brookmq.config.settings import Settings
 from brookmq.core.broker import Broker
+from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.sys_topics import SysTopics
+from brookmq.storage.sqlite import SqliteStore
 from brookmq.transport.listener import ListenerRegistry
 
 log = logging.getLogger("brookmq")
@@ -17,13 +20,39 @@ log = logging.getLogger("brookmq")
 class BrookMQ:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.broker = Broker(settings.mqtt, settings.node.name)
+        durability = settings.durability
+        self.store = (
+            SqliteStore(
+                Path(settings.node.data_dir) / "brookmq.db",
+                durability.synchronous,
+                durability.flush_interval,
+                durability.batch_size,
+            )
+            if durability.enable
+            else None
+        )
+        self.broker = Broker(
+            settings.mqtt,
+            settings.node.name,
+            store=self.store,
+            ack_after_commit=durability.ack == "after_commit",
+        )
+        self.delayed = (
+            DelayedPublish(self.broker, settings.delayed.max_delayed_messages)
+            if settings.delayed.enable
+            else None
+        )
         self.listeners = ListenerRegistry(
             self.broker, settings.listeners.as_dict(), settings.node.data_dir, settings.zone_options()
         )
         self.sys_topics: SysTopics | None = None
 
     async def start(self) -> None:
+        self.broker.restore()
+        if self.store is not None:
+            self.store.attach(self.broker)
+        if self.delayed is not None:
+            self.delayed.start()
         await self.listeners.start_enabled()
         sys_conf = self.settings.sys_topics
         self.sys_topics = SysTopics(
@@ -43,6 +72,10 @@ class BrookMQ:
             await self.sys_topics.stop()
         self.broker.shutdown()
         await asyncio.sleep(0.05)  # let the transports flush the DISCONNECTs
+        if self.delayed is not None:
+            self.delayed.stop()
+        if self.store is not None:
+            await asyncio.to_thread(self.store.close)  # commits what is pending
         log.info("BrookMQ node %s stopped", self.broker.node_name)
 
     async def serve(self) -> None:

@@ -67,6 +67,21 @@ class SysTopicsSettings(_Model):
     sys_event_messages: SysEventSettings = Field(default_factory=SysEventSettings)
 
 
+class DurabilitySettings(_Model):
+    """What the SQLite store in ``node.data_dir`` guarantees; see docs/persistence.md."""
+
+    enable: bool = True
+    ack: Literal["after_commit", "immediate"] = "after_commit"
+    flush_interval: Duration = Field(default=0.01, gt=0)
+    batch_size: int = Field(default=10_000, ge=1)
+    synchronous: Literal["normal", "full"] = "normal"
+
+
+class DelayedSettings(_Model):
+    enable: bool = True
+    max_delayed_messages: int = Field(default=0, ge=0)
+
+
 class LogSettings(_Model):
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
 
@@ -83,6 +98,8 @@ class Settings(_Model):
     listeners: ListenersSettings = Field(default_factory=ListenersSettings)
     zones: dict[str, ZoneSettings] = Field(default_factory=dict)
     sys_topics: SysTopicsSettings = Field(default_factory=SysTopicsSettings)
+    durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
+    delayed: DelayedSettings = Field(default_factory=DelayedSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     _zone_options: dict[str, MqttOptions] = PrivateAttr(default_factory=dict)

@@ -10,8 +10,10 @@ import asyncio
 import logging
 import secrets
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
+from brookmq.core.alarms import Alarms
 from brookmq.core.client import LocalClient
 from brookmq.core.clock import Clock
 from brookmq.core.hooks import Hooks
@@ -21,9 +23,18 @@ from brookmq.core.options import NEVER_EXPIRE, MqttOptions
 from brookmq.core.retained import RetainedIndex
 from brookmq.core.router import Router
 from brookmq.core.session import Session, Subscription
+from brookmq.core.store import Store, StoredSession
 from brookmq.mqtt.packets import MQTT_5, SubscriptionOptions, Will
 
 log = logging.getLogger("brookmq.broker")
+
+
+class WillOwner(NamedTuple):
+    """Who a will restored from the store belongs to, for its authorization and origin."""
+
+    client_id: str
+    username: str | None
+    peerhost: str
 
 
 class Broker:
@@ -32,10 +43,18 @@ class Broker:
         options: MqttOptions | None = None,
         node_name: str = "brookmq@127.0.0.1",
         clock: Clock | None = None,
+        store: Store | None = None,
+        ack_after_commit: bool = True,
     ) -> None:
         self.options = options or MqttOptions()
         self.node_name = node_name
         self.clock = clock or Clock()
+        self.alarms = Alarms(self.clock)
+        # Persistent sessions, retained and delayed messages are recorded here; None keeps
+        # everything in memory only. With ack_after_commit a PUBACK/PUBREC/PUBCOMP that
+        # acknowledges a recorded change waits until the store committed it.
+        self.store = store
+        self.hold_acks = store is not None and ack_after_commit
         self.hooks = Hooks()
         self.on_publish = self.hooks.listeners("message.publish")
         self.on_delivered = self.hooks.listeners("message.delivered")
@@ -125,11 +144,21 @@ class Broker:
         return True
 
     def _retain(self, message: Message) -> None:
-        if message.payload:
-            self.retained.set(message)
-        else:
-            self.retained.delete(message.topic)  # [MQTT-3.3.1-6/7]
+        if not message.payload:
+            self.delete_retained(message.topic)  # [MQTT-3.3.1-6/7]
+            return
+        self.retained.set(message)
+        if self.store is not None:
+            self.store.save_retained(message)
         self.stats.set("retained", self.retained.count)
+
+    def delete_retained(self, topic: str) -> bool:
+        if not self.retained.delete(topic):
+            return False
+        if self.store is not None:
+            self.store.delete_retained(topic)
+        self.stats.set("retained", self.retained.count)
+        return True
 
     def drop(self, message: Message, reason: str) -> None:
         """Count a message a session could not keep (``queue_full``, ``expired``, ``qos0_msg``, ...)."""
@@ -159,6 +188,8 @@ class Broker:
         sub = Subscription(topic_filter, real_filter, group, options, sub_id)
         session.subscriptions[topic_filter] = sub
         self.router.add(session, sub)
+        if session.store is not None:
+            session.store.save_subscription(session, sub)
         self.counters["client.subscribe"] += 1
         Hooks.notify(self.hooks.listeners("session.subscribed"), session, topic_filter, options)
         self._update_stats()
@@ -171,16 +202,17 @@ class Broker:
         now = self.clock.time()
         for message in self.retained.match(sub.real_filter):
             if message.expired(now):
-                self.retained.delete(message.topic)
+                self.delete_retained(message.topic)
                 continue
             session.deliver(message, min(message.qos, sub.qos), True, sub.sub_ids)  # [MQTT-3.3.1-8]
-        self.stats.set("retained", self.retained.count)
 
     def unsubscribe(self, session: Session, topic_filter: str) -> bool:
         sub = session.subscriptions.pop(topic_filter, None)
         if sub is None:
             return False
         self.router.remove(session, sub)
+        if session.store is not None:
+            session.store.delete_subscription(session, topic_filter)
         self.counters["client.unsubscribe"] += 1
         Hooks.notify(self.hooks.listeners("session.unsubscribed"), session, topic_filter)
         self._update_stats()
@@ -189,9 +221,12 @@ class Broker:
     # ---------------------------------------------------------- sessions
 
     def open_session(
-        self, conn: Any, client_id: str, clean_start: bool, expiry: float
+        self, conn: Any, client_id: str, clean_start: bool, expiry: float, will: Will | None = None
     ) -> tuple[Session, bool]:
-        """Find or create the session for ``client_id``; an attached connection is taken over."""
+        """Find or create the session for ``client_id``; an attached connection is taken over.
+
+        ``will`` is recorded with a persistent session, to be published if the broker stops
+        while the client is connected."""
         existing = self.sessions.get(client_id)
         if existing is not None and existing.connection is not None:
             existing.connection.evict("discarded" if clean_start else "takenover")
@@ -218,8 +253,30 @@ class Broker:
             self.counters["session.resumed"] += 1
             Hooks.notify(self.hooks.listeners("session.resumed"), session)
             present = True
+        self._track(session)
+        if session.store is not None:
+            session.store.save_session(session, conn, will, 0.0, 0.0)
         self._update_stats()
         return session, present
+
+    def _track(self, session: Session) -> None:
+        """Keep the store in step with whether ``session`` is persistent (expiry > 0)."""
+        store = self.store
+        if store is None:
+            return
+        if session.expiry_interval and session.store is None:
+            session.store = store  # record it whole from now on
+            for sub in session.subscriptions.values():
+                store.save_subscription(session, sub)
+            for delivery in (*session.inflight.values(), *session.mqueue):
+                store.save_delivery(session, delivery)
+            for packet_id, received_at in session.awaiting_rel.items():
+                store.save_awaiting_rel(session, packet_id, received_at)
+        elif not session.expiry_interval and session.store is not None:
+            session.store.delete_session(session)
+            session.store = None
+            for delivery in (*session.inflight.values(), *session.mqueue):
+                delivery.key = 0
 
     def connection_closed(self, conn: Any, will: Will | None) -> None:
         """``conn`` let go of its session: publish or schedule its will, start expiry."""
@@ -237,20 +294,32 @@ class Broker:
                 self.publish_will(will, conn)
             self.terminate(session, "closed")
             return
+        now = self.clock.time()
         if will is not None:
             if delay == 0:
                 self.publish_will(will, conn)
             else:
                 # Published when the delay elapses or the session ends, whichever is first [MQTT-3.1.3-9].
-                session.pending_will = (will, conn)
-                session.will_handle = asyncio.get_running_loop().call_later(
-                    min(delay, session.expiry_interval), self._publish_pending_will, session
-                )
-        if session.expiry_interval != NEVER_EXPIRE and not self.closing:
-            session.expiry_handle = asyncio.get_running_loop().call_later(
-                session.expiry_interval, self.terminate, session, "expired"
-            )
+                self._schedule_will(session, will, conn, min(delay, session.expiry_interval))
+        if session.store is not None:
+            pending = session.pending_will
+            will_at = now + min(delay, session.expiry_interval) if pending else 0.0
+            session.store.save_session(session, conn, pending[0] if pending else None, now, will_at)
+        if not self.closing:
+            self._schedule_expiry(session, session.expiry_interval)
         self._update_stats()
+
+    def _schedule_will(self, session: Session, will: Will, owner: Any, delay: float) -> None:
+        session.pending_will = (will, owner)
+        session.will_handle = asyncio.get_running_loop().call_later(
+            delay, self._publish_pending_will, session
+        )
+
+    def _schedule_expiry(self, session: Session, left: float) -> None:
+        if session.expiry_interval != NEVER_EXPIRE:
+            session.expiry_handle = asyncio.get_running_loop().call_later(
+                left, self.terminate, session, "expired"
+            )
 
     def terminate(self, session: Session, reason: str) -> None:
         """End ``session``: its pending will goes out, its subscriptions go away."""
@@ -263,6 +332,9 @@ class Broker:
             self.router.remove(session, sub)
         self._redispatch(session)
         session.subscriptions.clear()
+        if session.store is not None:
+            session.store.delete_session(session)
+            session.store = None
         self.counters["session.terminated"] += 1
         Hooks.notify(self.hooks.listeners("session.terminated"), session, reason)
         self._update_stats()
@@ -314,6 +386,71 @@ class Broker:
                 will.topic, will.payload, will.qos, will.retain, props, client.client_id, client.username, now
             )
         )
+
+    # ---------------------------------------------------------- the store
+
+    def restore(self) -> None:
+        """Load what the store kept: retained messages and persistent sessions.
+
+        A session's expiry and its will's delay count from when it disconnected; a session
+        that was connected when the broker stopped counts as disconnected now."""
+        store = self.store
+        if store is None:
+            return
+        now = self.clock.time()
+        for message in store.load_retained():
+            if message.expired(now):
+                store.delete_retained(message.topic)
+            else:
+                self.retained.set(message)
+        for stored in store.load_sessions():
+            self._restore_session(stored, now)
+        self._update_stats()
+
+    def _restore_session(self, stored: StoredSession, now: float) -> None:
+        store = self.store
+        assert store is not None
+        session = Session(self, stored.client_id, stored.expiry_interval, stored.created_at)
+        session.store = store
+        self.sessions[session.client_id] = session
+        for sub in stored.subscriptions:
+            session.subscriptions[sub.topic_filter] = sub
+            self.router.add(session, sub)
+        session.restore(stored.deliveries, stored.awaiting_rel)
+        disconnected_at = stored.disconnected_at or now
+        will = stored.will
+        owner = WillOwner(stored.client_id, stored.username, stored.peerhost)
+        due = 0.0
+        if will is not None:
+            delay = will.properties.get("will_delay_interval", 0)
+            due = stored.will_at or now + min(delay, stored.expiry_interval)
+            self._schedule_will(session, will, owner, max(0.0, due - now))
+        if not stored.disconnected_at:
+            store.save_session(session, owner, will, now, due)
+        left = stored.expiry_interval - (now - disconnected_at)
+        if stored.expiry_interval != NEVER_EXPIRE and left <= 0:
+            self.terminate(session, "expired")
+            return
+        self._schedule_expiry(session, left)
+
+    def committed(self, callbacks: list[Callable[[], None]]) -> None:
+        """The store committed: send the acknowledgements that waited for it, in one batch."""
+        self.batching = True
+        try:
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("error in a callback after a commit")
+        finally:
+            self.batching = False
+            self.flush()
+
+    def store_alarm(self, name: str, message: str, active: bool) -> None:
+        if active:
+            self.alarms.activate(name, message)
+        else:
+            self.alarms.deactivate(name)
 
     def new_client_id(self) -> str:
         return f"brookmq-{secrets.token_hex(8)}"

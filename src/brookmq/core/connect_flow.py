@@ -114,7 +114,9 @@ def _accept(conn: Connection, pending: _PendingConnect, auth_props: dict[str, ob
         keepalive = conn.options.server_keepalive  # [MQTT-3.2.2-21]
     conn.keepalive = keepalive
 
-    session, present = broker.open_session(conn, pending.client_id, packet.clean_start, pending.expiry)
+    session, present = broker.open_session(
+        conn, pending.client_id, packet.clean_start, pending.expiry, pending.will
+    )
     conn.session = session
     conn.will = pending.will
     conn.pending_connect = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from brookmq.core import connect_flow, publish_flow, subscribe_flow
@@ -76,6 +77,7 @@ class Connection(asyncio.Protocol):
         "created_at",
         "disconnected_at",
         "handlers",
+        "held",
         "inflight_limit",
         "keepalive",
         "last_recv",
@@ -148,6 +150,7 @@ class Connection(asyncio.Protocol):
         self.send_dropped_too_large = 0
         self._out: list[bytes] = []
         self._out_size = 0
+        self.held = 0  # acknowledgements waiting for the store to commit
 
     @property
     def listener(self) -> str:
@@ -333,6 +336,28 @@ class Connection(asyncio.Protocol):
         metric = _SENT_METRIC.get(type(packet))
         if metric is not None:
             self.broker.counters[metric] += 1
+
+    def ack(self, ack: pk.Packet | bytes, mark: int) -> None:
+        """Send a PUBACK, PUBREC or PUBCOMP; it waits for the store to commit when the broker
+        recorded a change since ``mark`` (or an earlier ack still waits: acks keep their order
+        [MQTT-4.6.0-2])."""
+        store = self.broker.store
+        if self.held or (store is not None and store.writes != mark and self.broker.hold_acks):
+            assert store is not None
+            self.held += 1
+            store.after_commit(partial(self._release, ack))
+        else:
+            self._send_ack(ack)
+
+    def _release(self, ack: pk.Packet | bytes) -> None:
+        self.held -= 1
+        self._send_ack(ack)
+
+    def _send_ack(self, ack: pk.Packet | bytes) -> None:
+        if isinstance(ack, bytes):
+            self.write(ack)
+        else:
+            self.send(ack)
 
     def send_pubrel(self, packet_id: int) -> None:
         self.send(pk.Pubrel(packet_id))

@@ -21,6 +21,7 @@ class Message:
         "properties",
         "qos",
         "retain",
+        "store_id",
         "timestamp",
         "topic",
         "username",
@@ -51,6 +52,7 @@ class Message:
         self.expires_at = timestamp + expiry if expiry else 0.0
         self.wire_key = -1  # which wire form wire_bytes holds (see Connection.send_publish)
         self.wire_bytes = b""
+        self.store_id = 0  # the store's key for it, once a persistent session holds it
 
     def expired(self, now: float) -> bool:
         return bool(self.expires_at) and now >= self.expires_at

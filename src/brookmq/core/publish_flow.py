@@ -19,6 +19,8 @@ _QOS_RECEIVED = ("messages.qos0.received", "messages.qos1.received", "messages.q
 
 def handle_publish(conn: Connection, packet: pk.Publish) -> None:
     broker = conn.broker
+    store = broker.store
+    mark = store.writes if store is not None else 0  # changes recorded before this message
     opts = conn.options
     counters = broker.counters
     conn.recv_msg += 1
@@ -52,7 +54,7 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
             # Already received and routed: acknowledge again, never deliver twice [MQTT-4.3.3-9].
             counters["packets.publish.inuse"] += 1
             code = rc.SUCCESS if packet.dup else rc.PACKET_IDENTIFIER_IN_USE
-            conn.send(pk.Pubrec(packet_id, code))
+            conn.ack(pk.Pubrec(packet_id, code), mark)
             return
         _expire_awaiting_rel(conn)
         if len(session.awaiting_rel) >= opts.max_awaiting_rel:
@@ -60,7 +62,7 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
                 raise ProtocolError(rc.RECEIVE_MAXIMUM_EXCEEDED, "too many QoS 2 messages awaiting PUBREL")
             counters["messages.dropped"] += 1
             counters["packets.publish.dropped"] += 1
-            conn.send(pk.Pubrec(packet_id))
+            conn.ack(pk.Pubrec(packet_id), mark)
             return
 
     if broker.on_authorize:
@@ -70,7 +72,7 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
             counters["packets.publish.auth_error"] += 1
             if qos:
                 code = rc.NOT_AUTHORIZED if conn.version == pk.MQTT_5 else rc.SUCCESS
-                conn.send(pk.Puback(packet_id, code) if qos == 1 else pk.Pubrec(packet_id, code))
+                conn.ack(pk.Puback(packet_id, code) if qos == 1 else pk.Pubrec(packet_id, code), mark)
             return
         counters["authorization.allow"] += 1
 
@@ -81,16 +83,19 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
         message.wire_key = qos * 2 + packet.retain
         message.wire_bytes = packet.raw
     delivered = broker.publish(message)
+    # The acknowledgement waits for the store when this message changed what it keeps.
     if qos == 1:
         if delivered or conn.version != pk.MQTT_5:
-            conn.write(b"\x40\x02" + packet_id.to_bytes(2, "big"))
             counters["packets.puback.sent"] += 1
+            conn.ack(b"\x40\x02" + packet_id.to_bytes(2, "big"), mark)
         else:
-            conn.send(pk.Puback(packet_id, rc.NO_MATCHING_SUBSCRIBERS))
+            conn.ack(pk.Puback(packet_id, rc.NO_MATCHING_SUBSCRIBERS), mark)
     elif qos == 2:
-        session.awaiting_rel[packet_id] = broker.clock.time()
+        session.awaiting_rel[packet_id] = now
+        if session.store is not None:
+            session.store.save_awaiting_rel(session, packet_id, now)  # one transaction with the message
         code = rc.NO_MATCHING_SUBSCRIBERS if not delivered and conn.version == pk.MQTT_5 else rc.SUCCESS
-        conn.send(pk.Pubrec(packet_id, code))
+        conn.ack(pk.Pubrec(packet_id, code), mark)
 
 
 def _inbound_properties(conn: Connection, packet: pk.Publish, props: dict) -> dict:
@@ -124,11 +129,15 @@ def _expire_awaiting_rel(conn: Connection) -> None:
         if received > deadline:
             break
         del awaiting[packet_id]
+        if session.store is not None:
+            session.store.delete_awaiting_rel(session, packet_id)
         broker.counters["messages.dropped.await_pubrel_timeout"] += 1
         broker.counters["messages.dropped"] += 1
 
 
 def handle_pubrel(conn: Connection, packet: pk.Pubrel) -> None:
+    store = conn.broker.store
+    mark = store.writes if store is not None else 0
     counters = conn.broker.counters
     counters["packets.pubrel.received"] += 1
     session = conn.session
@@ -136,9 +145,11 @@ def handle_pubrel(conn: Connection, packet: pk.Pubrel) -> None:
     if session.awaiting_rel.pop(packet.packet_id, None) is None:
         counters["packets.pubrel.missed"] += 1
         code = rc.PACKET_IDENTIFIER_NOT_FOUND if conn.version == pk.MQTT_5 else rc.SUCCESS
-        conn.send(pk.Pubcomp(packet.packet_id, code))
+        conn.ack(pk.Pubcomp(packet.packet_id, code), mark)
         return
-    conn.send(pk.Pubcomp(packet.packet_id))
+    if session.store is not None:
+        session.store.delete_awaiting_rel(session, packet.packet_id)
+    conn.ack(pk.Pubcomp(packet.packet_id), mark)
 
 
 def _acked(conn: Connection, message: Message) -> None:

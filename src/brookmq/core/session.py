@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from brookmq.core.broker import Broker
     from brookmq.core.message import Message
     from brookmq.core.options import MqttOptions
+    from brookmq.core.store import SessionStore
     from brookmq.mqtt.packets import Will
 
 # Outbound QoS 2 states of an inflight entry.
@@ -85,7 +86,7 @@ class Subscription:
 class Delivery:
     """A message on its way to this session: queued, or in flight with a packet id."""
 
-    __slots__ = ("group", "message", "qos", "retain", "state", "sub_ids")
+    __slots__ = ("group", "key", "message", "packet_id", "qos", "retain", "state", "sub_ids")
 
     def __init__(
         self,
@@ -101,6 +102,8 @@ class Delivery:
         self.sub_ids = sub_ids
         self.group = group  # the SharedGroup it came through, for redispatch
         self.state = AWAIT_ACK
+        self.packet_id = 0  # while in flight
+        self.key = 0  # its place in the session's order, once a store has it
 
 
 _NO_QUEUE: tuple[()] = ()  # stands for an empty mqueue until something is queued
@@ -121,6 +124,7 @@ class Session:
         "mqueue_dropped",
         "options",
         "pending_will",
+        "store",
         "subscriptions",
         "will_handle",
     )
@@ -147,6 +151,7 @@ class Session:
         self.expiry_handle: asyncio.TimerHandle | None = None
         self.will_handle: asyncio.TimerHandle | None = None
         self.pending_will: tuple[Will, Any] | None = None  # the will and the connection it came with
+        self.store: SessionStore | None = None  # set while the session is persistent
         self._next_id = 1
 
     def __repr__(self) -> str:
@@ -181,20 +186,32 @@ class Session:
         if not isinstance(queue, deque):
             queue = self.mqueue = deque()
         limit = self.options.max_mqueue_len
+        store = self.store
         if limit and len(queue) >= limit:
             # Like EMQX: a full queue drops its oldest message to make room.
             oldest = queue.popleft()
             self.mqueue_dropped += 1
             broker.drop(oldest.message, "queue_full")
+            if store is not None:
+                store.delete_delivery(self, oldest)
         queue.append(delivery)
+        if store is not None:
+            store.save_delivery(self, delivery)
 
     def _send_inflight(self, conn: Outlet, delivery: Delivery) -> None:
-        packet_id = self._allocate_id()
+        packet_id = delivery.packet_id = self._allocate_id()
         self.inflight[packet_id] = delivery
-        if not conn.send_publish(
-            delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id
-        ):
+        if conn.send_publish(delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id):
+            if self.store is not None:
+                self.store.save_delivery(self, delivery)
+        else:
             del self.inflight[packet_id]  # too large for the client: dropped and counted by the outlet
+            self._forget(delivery)
+
+    def _forget(self, delivery: Delivery) -> None:
+        """``delivery`` is done with (acknowledged, dropped or handed on)."""
+        if self.store is not None and delivery.key:
+            self.store.delete_delivery(self, delivery)
 
     def _allocate_id(self) -> int:
         packet_id = self._next_id
@@ -221,10 +238,12 @@ class Session:
             queue.popleft()
             if delivery.message.expired(now):
                 self.broker.drop(delivery.message, "expired")
+                self._forget(delivery)
             elif delivery.qos:
                 self._send_inflight(conn, delivery)
             else:
                 conn.send_publish(delivery.message, 0, delivery.retain, delivery.sub_ids, 0)
+                self._forget(delivery)
 
     def resume(self, conn: Outlet) -> None:
         """Attach ``conn``, resend what was in flight with DUP [MQTT-4.4.0-1], then drain the queue."""
@@ -236,6 +255,7 @@ class Session:
                 delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id, True
             ):
                 del self.inflight[packet_id]
+                self._forget(delivery)
         self.drain()
 
     # ---------------------------------------------------------- acknowledgements
@@ -245,6 +265,7 @@ class Session:
         if delivery is None or delivery.qos != 1:
             return None
         del self.inflight[packet_id]
+        self._forget(delivery)
         self.drain()
         return delivery
 
@@ -255,9 +276,12 @@ class Session:
         if failed:
             # A PUBREC with an error code ends the flow [MQTT-4.3.3-?]; the id is free again.
             del self.inflight[packet_id]
+            self._forget(delivery)
             self.drain()
         else:
             delivery.state = AWAIT_COMP
+            if self.store is not None:
+                self.store.save_delivery(self, delivery)
         return delivery
 
     def pubcomp(self, packet_id: int) -> Delivery | None:
@@ -265,8 +289,22 @@ class Session:
         if delivery is None or delivery.state != AWAIT_COMP:
             return None
         del self.inflight[packet_id]
+        self._forget(delivery)
         self.drain()
         return delivery
+
+    def restore(self, deliveries: list[Delivery], awaiting_rel: dict[int, float]) -> None:
+        """Take back what a store kept: in-flight deliveries (with their packet ids) and the queue."""
+        for delivery in deliveries:
+            if delivery.packet_id:
+                self.inflight[delivery.packet_id] = delivery
+            else:
+                if not isinstance(self.mqueue, deque):
+                    self.mqueue = deque()
+                self.mqueue.append(delivery)
+        if self.inflight:
+            self._next_id = max(self.inflight) % 65535 + 1
+        self.awaiting_rel = dict(awaiting_rel)
 
     def take_shared(self) -> list[Delivery]:
         """Remove and return the unacknowledged deliveries that came through a shared
@@ -278,6 +316,9 @@ class Session:
         if queued:
             self.mqueue = deque(d for d in self.mqueue if d.group is None)
             taken.extend(queued)
+        for delivery in taken:
+            self._forget(delivery)
+            delivery.key = delivery.packet_id = 0
         return taken
 
     def info(self) -> dict[str, Any]:

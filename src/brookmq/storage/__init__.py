@@ -1,0 +1,1 @@
+"""Stores: the implementations of the core's store ports (SQLite by default, memory for tests)."""
