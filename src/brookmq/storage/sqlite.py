@@ -237,7 +237,6 @@ class SqliteStore(TableStore):
         self._loop = asyncio.get_running_loop()
         for name, message in self.problems:
             events.store_alarm(name, message, True)
-        self._loaded = {}
         self._thread = threading.Thread(target=self._write_loop, name="brookmq-store", daemon=True)
         self._thread.start()
 
