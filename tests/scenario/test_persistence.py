@@ -316,3 +316,22 @@ async def test_a_malformed_delayed_topic_is_published_as_it_is(node: Node) -> No
     for topic in ("$delayed/soon/t", "$delayed/10", "$delayed/4294968/t"):
         pub.publish(topic, b"x")
     assert [m.topic for m in sub.publishes()] == ["$delayed/soon/t", "$delayed/10", "$delayed/4294968/t"]
+
+
+async def test_qos2_publish_and_pubrel_to_a_persistent_subscriber_wait_for_their_commits(
+    clock: ManualClock,
+) -> None:
+    broker, store = manual_broker(clock)
+    sub = MemoryClient(broker)
+    sub.connect("s", clean_start=False, **persistent(pk.MQTT_5))
+    sub.subscribe("t", 2)
+    pub = MemoryClient(broker)
+    pub.connect("p")
+    pub.publish("t", b"x", 2)
+    assert sub.publishes() == []  # its packet id must be on disk before a QoS 2 receiver holds it
+    store.commit()
+    [m] = sub.publishes()
+    sub.send(pk.Pubrec(m.packet_id))
+    assert sub.recv_all() == []  # a crash now must resend PUBLISH, so the subscriber keeps the id
+    store.commit()
+    assert sub.recv_all() == [pk.Pubrel(m.packet_id)]

@@ -112,6 +112,9 @@ class LocalClient:
     def send_pubrel(self, packet_id: int) -> None:
         self.session.pubcomp(packet_id)
 
+    def hold(self, send: Callable[[], None]) -> None:
+        send()  # an in-process client's session is never persistent: nothing to wait for
+
     def evict(self, reason: str) -> None:
         if self._session is not None:
             self._session.connection = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -338,20 +339,26 @@ class Connection(asyncio.Protocol):
             self.broker.counters[metric] += 1
 
     def ack(self, ack: pk.Packet | bytes, mark: int) -> None:
-        """Send a PUBACK, PUBREC or PUBCOMP; it waits for the store to commit when the broker
+        """Send a PUBACK, PUBREC, PUBREL or PUBCOMP; it waits for the store to commit when the broker
         recorded a change since ``mark`` (or an earlier ack still waits: acks keep their order
         [MQTT-4.6.0-2])."""
         store = self.broker.store
         if self.held or (store is not None and store.writes != mark and self.broker.hold_acks):
-            assert store is not None
-            self.held += 1
-            store.after_commit(partial(self._release, ack))
+            self.hold(partial(self._send_ack, ack))
         else:
             self._send_ack(ack)
 
-    def _release(self, ack: pk.Packet | bytes) -> None:
+    def hold(self, send: Callable[[], None]) -> None:
+        """Call ``send`` once the store has committed everything recorded so far, after
+        whatever this connection already holds."""
+        store = self.broker.store
+        assert store is not None
+        self.held += 1
+        store.after_commit(partial(self._release, send))
+
+    def _release(self, send: Callable[[], None]) -> None:
         self.held -= 1
-        self._send_ack(ack)
+        send()
 
     def _send_ack(self, ack: pk.Packet | bytes) -> None:
         if isinstance(ack, bytes):

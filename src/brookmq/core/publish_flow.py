@@ -172,6 +172,8 @@ def handle_puback(conn: Connection, packet: pk.Puback) -> None:
 
 
 def handle_pubrec(conn: Connection, packet: pk.Pubrec) -> None:
+    store = conn.broker.store
+    mark = store.writes if store is not None else 0
     counters = conn.broker.counters
     counters["packets.pubrec.received"] += 1
     session = conn.session
@@ -183,7 +185,9 @@ def handle_pubrec(conn: Connection, packet: pk.Pubrec) -> None:
         code = rc.PACKET_IDENTIFIER_NOT_FOUND if conn.version == pk.MQTT_5 else rc.SUCCESS
         conn.send(pk.Pubrel(packet.packet_id, code))
     elif not failed:
-        conn.send(pk.Pubrel(packet.packet_id))
+        # Held until "PUBREC received" is committed: a subscriber that got PUBREL may forget the
+        # id, so after a crash the broker must resend PUBREL, never the PUBLISH again.
+        conn.ack(pk.Pubrel(packet.packet_id), mark)
 
 
 def handle_pubcomp(conn: Connection, packet: pk.Pubcomp) -> None:

@@ -9,6 +9,8 @@ window; otherwise, or when the socket pushes back, they wait in the mqueue.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from brookmq.mqtt.packets import SubscriptionOptions
@@ -44,6 +46,9 @@ class Outlet(Protocol):
     ) -> bool: ...
 
     def send_pubrel(self, packet_id: int) -> None: ...
+
+    def hold(self, send: Callable[[], None]) -> None:
+        """Call ``send`` once the broker's store has committed what it recorded so far."""
 
     def evict(self, reason: str) -> None:
         """Let go of the session and close: ``takenover``, ``discarded``, ``kicked`` or ``shutdown``."""
@@ -199,12 +204,25 @@ class Session:
             store.save_delivery(self, delivery)
 
     def _send_inflight(self, conn: Outlet, delivery: Delivery) -> None:
-        packet_id = delivery.packet_id = self._allocate_id()
-        self.inflight[packet_id] = delivery
-        if conn.send_publish(delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id):
-            if self.store is not None:
-                self.store.save_delivery(self, delivery)
-        else:
+        delivery.packet_id = self._allocate_id()
+        self.inflight[delivery.packet_id] = delivery
+        store = self.store
+        if store is not None:
+            store.save_delivery(self, delivery)
+            if delivery.qos == 2 and self.broker.hold_acks:
+                # A QoS 2 receiver keeps a packet id until PUBREL; it must never get an id that a
+                # crash could make the broker forget and hand out again for another message.
+                conn.hold(partial(self._transmit, conn, delivery))
+                return
+        self._transmit(conn, delivery)
+
+    def _transmit(self, conn: Outlet, delivery: Delivery, dup: bool = False) -> None:
+        packet_id = delivery.packet_id
+        if self.inflight.get(packet_id) is not delivery or self.connection is not conn:
+            return  # gone while it waited for the store (taken over, or handed to another member)
+        if not conn.send_publish(
+            delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id, dup
+        ):
             del self.inflight[packet_id]  # too large for the client: dropped and counted by the outlet
             self._forget(delivery)
 
@@ -251,11 +269,8 @@ class Session:
         for packet_id, delivery in list(self.inflight.items()):
             if delivery.state == AWAIT_COMP:
                 conn.send_pubrel(packet_id)
-            elif not conn.send_publish(
-                delivery.message, delivery.qos, delivery.retain, delivery.sub_ids, packet_id, True
-            ):
-                del self.inflight[packet_id]
-                self._forget(delivery)
+            else:
+                self._transmit(conn, delivery, True)
         self.drain()
 
     # ---------------------------------------------------------- acknowledgements
