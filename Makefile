@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?=
 
-.PHONY: run test test-slow lint install install-test system-deps bench bench-quick bench-deps clean
+.PHONY: run test test-slow test-crash lint install install-test system-deps bench bench-quick bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: install-test system-deps lint
 
 test-slow: install-test system-deps
 	$(BIN)/pytest -q -m slow
+
+# The broker killed -9 at 20 random moments under QoS 1/2 and retained traffic (about 1 min).
+test-crash: install-test
+	$(BIN)/pytest -q -m slow tests/durability/test_crash.py
 
 # Benchmarks: BrookMQ, Mosquitto (Debian) and amqtt (own venv under benchmarks/work) side by side.
 bench-deps:

@@ -62,7 +62,9 @@ def _pinned(cmd: list[str]) -> list[str]:
 
 
 def start_brookmq(port: int, ws_port: int) -> subprocess.Popen[bytes]:
-    """BrookMQ as `make run` starts it (uvloop on), on loopback ports; TLS listeners off."""
+    """BrookMQ as `make run` starts it (uvloop on, SQLite store with its default durability),
+    on loopback ports with a fresh data directory; TLS listeners off."""
+    shutil.rmtree(WORK / "brookmq-data", ignore_errors=True)
     env = dict(
         os.environ,
         BROOKMQ_LISTENERS__TCP__DEFAULT__BIND=f"127.0.0.1:{port}",
@@ -76,10 +78,16 @@ def start_brookmq(port: int, ws_port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(_pinned([str(brookmq), "start"]), env=env, stdout=subprocess.DEVNULL)
 
 
-def start_mosquitto(port: int) -> subprocess.Popen[bytes]:
+def start_mosquitto(port: int, persistent: bool) -> subprocess.Popen[bytes]:
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     conf = WORK / f"mosquitto-{port}.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n")
+    store = WORK / "mosquitto-data"
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir()
+    persistence = (
+        f"persistence true\npersistence_location {store}/\n" if persistent else "persistence false\n"
+    )
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n{persistence}log_dest none\n")
     return subprocess.Popen(
         _pinned([binary, "-c", str(conf)]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -95,7 +103,8 @@ def amqtt_binary() -> Path:
     return binary
 
 
-def start_amqtt(port: int) -> subprocess.Popen[bytes]:
+def start_amqtt(port: int, persistent: bool) -> subprocess.Popen[bytes]:
+    """amqtt has no persistence to turn on: ``persistent`` changes nothing."""
     conf = WORK / f"amqtt-{port}.yaml"
     conf.write_text(
         "listeners:\n  default:\n    type: tcp\n"
@@ -110,7 +119,8 @@ def start_amqtt(port: int) -> subprocess.Popen[bytes]:
 STARTERS = {"mosquitto": start_mosquitto, "amqtt": start_amqtt}
 
 
-def start(name: str) -> Running:
+def start(name: str, persistent: bool = False) -> Running:
+    """Start ``name``; ``persistent`` turns on its persistence where that is an option."""
     WORK.mkdir(exist_ok=True)
     port = free_port()
     if name == "brookmq":
@@ -119,7 +129,7 @@ def start(name: str) -> Running:
         _wait_listening(ws_port, proc, name)
     else:
         ws_port = 0
-        proc = STARTERS[name](port)
+        proc = STARTERS[name](port, persistent)
     _wait_listening(port, proc, name)
     return Running(name, port, proc, ws_port)
 

@@ -15,6 +15,7 @@ import selectors
 import socket
 import statistics
 import time
+from functools import partial
 from typing import Any
 
 import psutil
@@ -34,11 +35,17 @@ def publish_packet(
 
 
 def client(
-    port: int, client_id: str, subscribe: str | None = None, qos: int = 0, ws: bool = False
+    port: int,
+    client_id: str,
+    subscribe: str | None = None,
+    qos: int = 0,
+    ws: bool = False,
+    clean: bool = True,
 ) -> socket.socket:
     """A connected (and subscribed) blocking socket, then switched to non-blocking.
 
-    With ``ws`` the socket speaks MQTT over WebSocket (path /mqtt, subprotocol mqtt).
+    With ``ws`` the socket speaks MQTT over WebSocket (path /mqtt, subprotocol mqtt); without
+    ``clean`` its session is persistent (clean session 0).
     """
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -56,7 +63,7 @@ def client(
                 raise ConnectionError("the broker closed the connection during the WebSocket upgrade")
             head += byte
         assert head.startswith(b"HTTP/1.1 101"), head
-    sock.sendall(wrap(encode(pk.Connect(client_id, V, True, 0), V)))
+    sock.sendall(wrap(encode(pk.Connect(client_id, V, clean, 0), V)))
     _read_exactly(sock, 6 if ws else 4)  # CONNACK (in a 2-byte frame header)
     if subscribe is not None:
         sock.sendall(wrap(encode(pk.Subscribe(1, [(subscribe, pk.SubscriptionOptions(qos))]), V)))
@@ -308,10 +315,14 @@ class Qos1Subscriber:
             self.out = self.out[n:]
 
 
-def qos1(port: int, pid: int, duration: float, quick: bool, window: int = 500) -> dict[str, Any]:
-    """1 -> 1 at QoS 1, both PUBACK flows; at most ``window`` messages sent but not yet delivered."""
+def qos1(
+    port: int, pid: int, duration: float, quick: bool, window: int = 500, persistent: bool = False
+) -> dict[str, Any]:
+    """1 -> 1 at QoS 1, both PUBACK flows; at most ``window`` messages sent but not yet
+    delivered, or sent but not yet acknowledged to the publisher (a real client's inflight
+    window). With ``persistent`` the subscriber's session is persistent (clean session 0)."""
     topic = "bench/qos1"
-    sub_sock = client(port, "q1-sub", topic, qos=1)
+    sub_sock = client(port, "q1-sub", topic, qos=1, clean=not persistent)
     pub = client(port, "q1-pub")
     packets = [publish_packet(topic, 1, i) for i in range(1, 65536)]
     size = len(packets[0])
@@ -319,7 +330,7 @@ def qos1(port: int, pid: int, duration: float, quick: bool, window: int = 500) -
     sel = selectors.DefaultSelector()
     sel.register(sub_sock, selectors.EVENT_READ, "sub")
     sel.register(pub, selectors.EVENT_READ, "pub")
-    sent = 0
+    sent = acked = 0
     pending = b""
     cpu = CpuSampler(pid)
     cpu.start()
@@ -328,8 +339,9 @@ def qos1(port: int, pid: int, duration: float, quick: bool, window: int = 500) -
     idle_deadline = None
     while True:
         now = time.perf_counter()
-        if now < start + duration and sent - sub.count < window and not pending:
-            n = window - (sent - sub.count)
+        unfinished = max(sent - sub.count, sent - acked)
+        if now < start + duration and unfinished < window and not pending:
+            n = window - unfinished
             pending = b"".join(packets[(sent + k) % 65535] for k in range(n))
             sent += n
         if pending:
@@ -351,7 +363,7 @@ def qos1(port: int, pid: int, duration: float, quick: bool, window: int = 500) -
                     idle_deadline = last + 2.0
             else:
                 try:
-                    pub.recv(1 << 20)  # PUBACKs: the window counts deliveries instead
+                    acked += len(pub.recv(1 << 20)) // 4  # PUBACKs, 4 bytes each
                 except BlockingIOError:
                     continue
         sub.flush()
@@ -521,6 +533,7 @@ SCENARIOS = {
     "fanout": fanout,
     "fanin": fanin,
     "qos1": qos1,
+    "qos1_persistent": partial(qos1, persistent=True),
     "latency": latency,
     "idle": idle,
     "retained": retained,

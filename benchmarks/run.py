@@ -28,6 +28,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 LOADER_CORE = "1"
 BROKERS = ["brookmq", "mosquitto", "amqtt"]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+PERSISTENT = {"qos1_persistent"}  # Mosquitto runs with `persistence true` for these
 ONLY = {"p2p_ws": {"brookmq"}}  # scenarios measured on some brokers only (over WebSocket: BrookMQ)
 
 # scenario: (metric, unit, higher is better)
@@ -37,6 +38,7 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "fanout": [("rate", "deliveries/s", True)],
     "fanin": [("rate", "msg/s", True)],
     "qos1": [("rate", "msg/s", True)],
+    "qos1_persistent": [("rate", "msg/s", True)],
     "latency": [("p50_ms", "ms", False), ("p99_ms", "ms", False)],
     "idle": [("rss_per_conn_kb", "KB/conn", False), ("accept_per_s", "conn/s", True)],
     "retained": [("ms", "ms to receive all", False)],
@@ -148,7 +150,7 @@ def main() -> None:
             if name not in ONLY.get(scenario, {name}):
                 continue
             for rep in range(repeat):
-                broker = brokers.start(name)
+                broker = brokers.start(name, persistent=scenario in PERSISTENT)
                 try:
                     result = run_loader(scenario, broker, duration, args.quick)
                 finally:

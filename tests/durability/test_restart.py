@@ -164,3 +164,37 @@ def test_delayed_messages_fire_after_a_restart(node: BrokerProcess) -> None:
     [m] = received(sub, 1, timeout=10)
     assert (m.topic, m.payload) == ("wake/up", b"ring")
     stop(sub)
+
+
+def test_a_corrupt_database_is_moved_aside_and_the_broker_serves(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "brookmq.db").write_bytes(b"\x00" * 8192)  # zeroed by a power cut
+    node = BrokerProcess(data).start()
+    try:
+        pub = connected(make_client(node.port, mqtt.MQTTv311), node.port)
+        published(pub, "still/here", b"yes", 1, retain=True)
+        stop(pub)
+        log = node.stop()
+    finally:
+        node.kill()
+    assert "could not be used" in log and "alarm database_corrupt raised" in log
+    assert [p.name for p in data.glob("brookmq.db.corrupt-*") if p.name[-1].isdigit()]
+    node.start()
+    sub = connected(make_client(node.port, mqtt.MQTTv311), node.port)
+    sub.subscribe("still/#", 1)
+    assert received(sub, 1)[0].payload == b"yes"  # the new database works
+    stop(sub)
+    node.kill()
+
+
+def test_with_durability_off_nothing_is_written(tmp_path: Path) -> None:
+    node = BrokerProcess(tmp_path / "data", BROOKMQ_DURABILITY__ENABLE="false").start()
+    try:
+        pub = connected(make_client(node.port, mqtt.MQTTv311), node.port)
+        published(pub, "r", b"x", 1, retain=True)
+        stop(pub)
+        node.stop()
+    finally:
+        node.kill()
+    assert not (tmp_path / "data" / "brookmq.db").exists()

@@ -75,7 +75,7 @@ class BrookMQ:
         if self.delayed is not None:
             self.delayed.stop()
         if self.store is not None:
-            await asyncio.to_thread(self.store.close)  # commits what is pending
+            self.store.close()  # commits what is pending
         log.info("BrookMQ node %s stopped", self.broker.node_name)
 
     async def serve(self) -> None:

@@ -172,7 +172,7 @@ def subscription_from(row: Row) -> Subscription:
 
 
 def delivery_row(client_id: str, d: Delivery) -> Row:
-    sub_ids = ",".join(map(str, d.sub_ids))
+    sub_ids = ",".join(map(str, d.sub_ids)) if d.sub_ids else ""
     return (client_id, d.key, d.message.store_id, d.qos, int(d.retain), sub_ids, d.packet_id, d.state)
 
 

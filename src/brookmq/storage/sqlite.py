@@ -2,9 +2,10 @@
 
 Changes are recorded on the event loop into a pending batch (a later change of
 the same row replaces the earlier one; a row written and deleted before it
-reached the disk is never written). A writer thread commits the batch every
-``flush_interval`` or as soon as it holds ``batch_size`` changes, then tells
-the broker on the loop, which sends the acknowledgements that waited for it.
+reached the disk is never written). A writer thread commits the batch at most
+once every ``flush_interval`` (at once when the last commit is longer ago than
+that), or as soon as it holds ``batch_size`` changes, then tells the broker on
+the loop, which sends the acknowledgements that waited for it.
 
 What a commit guarantees (WAL journal):
 - ``synchronous = normal``: a committed transaction survives the process being
@@ -113,8 +114,10 @@ class SqliteStore(TableStore):
         self._loaded: dict[str, list[R.Row]] = {}
         self._db = self._open()
         self._continue_counters()
-        self._cond = threading.Condition(threading.Lock())
         self._pending = _Batch()
+        self._final = _Batch()  # what close() leaves for the writer to commit last
+        self._work = threading.Event()  # there is something to commit
+        self._hurry = threading.Event()  # commit now: the batch is full, or closing
         self._closing = False
         self._failing = False
         self._thread: threading.Thread | None = None
@@ -190,45 +193,47 @@ class SqliteStore(TableStore):
         index = table.columns.index(column)
         return max((row[index] for row in self._loaded.get(table.name, ())), default=0)
 
+    # The pending batch belongs to the event loop's thread: recording a change takes no lock.
+    # The writer thread asks the loop for the batch when it is time to commit (_take).
+
     def _put(self, table: R.Table, key: R.Row, row: R.Row, fresh: bool = False) -> None:
         self.writes += 1
         ident = (table.name, key)
-        with self._cond:
-            rows = self._pending.rows
-            earlier = rows.get(ident)
-            if earlier is not None:
-                fresh = earlier[3]
-            rows[ident] = (table, key, row, fresh)
-            self._wake(len(rows))
+        rows = self._pending.rows
+        earlier = rows.get(ident)
+        if earlier is not None:
+            fresh = earlier[3]
+        rows[ident] = (table, key, row, fresh)
+        if len(rows) == 1 or len(rows) >= self.batch_size:
+            self._nudge(len(rows))
 
     def _delete(self, table: R.Table, key: R.Row) -> None:
         self.writes += 1
         ident = (table.name, key)
-        with self._cond:
-            rows = self._pending.rows
-            earlier = rows.get(ident)
-            if earlier is not None and earlier[3]:
-                del rows[ident]  # it never reached the disk
-            else:
-                rows[ident] = (table, key, None, False)
-            self._wake(len(rows))
+        rows = self._pending.rows
+        earlier = rows.get(ident)
+        if earlier is not None and earlier[3]:
+            del rows[ident]  # it never reached the disk
+            return
+        rows[ident] = (table, key, None, False)
+        if len(rows) == 1 or len(rows) >= self.batch_size:
+            self._nudge(len(rows))
 
     def _delete_client(self, client_id: str) -> None:
         self.writes += 1
-        with self._cond:
-            self._pending.drop_client(client_id)
-            self._pending.clients.append(client_id)
-            self._wake(1)
-
-    def _wake(self, size: int) -> None:
-        """Called with the lock held: the writer starts a batch, or cuts it short when full."""
-        if size == 1 or size >= self.batch_size:
-            self._cond.notify()
+        self._pending.drop_client(client_id)
+        self._pending.clients.append(client_id)
+        self._work.set()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        with self._cond:
-            self._pending.callbacks.append(callback)
-            self._cond.notify()
+        self._pending.callbacks.append(callback)
+        self._work.set()
+
+    def _nudge(self, size: int) -> None:
+        """The writer has something to commit; when the batch is full, at once."""
+        self._work.set()
+        if size >= self.batch_size:
+            self._hurry.set()
 
     # ------------------------------------------------ the writer
 
@@ -239,35 +244,53 @@ class SqliteStore(TableStore):
             events.store_alarm(name, message, True)
         self._thread = threading.Thread(target=self._write_loop, name="brookmq-store", daemon=True)
         self._thread.start()
+        self._work.set()  # what was recorded before (restoring the sessions)
+
+    def _take(self) -> _Batch:
+        """The pending batch, swapped for an empty one on the loop's thread."""
+        taken: list[_Batch] = []
+        swapped = threading.Event()
+
+        def swap() -> None:
+            taken.append(self._pending)
+            self._pending = _Batch()
+            swapped.set()
+
+        self._call(swap)
+        while not swapped.wait(0.1):
+            if self._closing:
+                return _Batch()  # close() takes the last batch itself
+        return taken[0]
 
     def _write_loop(self) -> None:
         retry = 0.0
+        last = 0.0  # when the last commit started
+        carried = _Batch()  # a batch that failed to commit, to retry ahead of newer changes
         while True:
-            with self._cond:
-                while not self._pending and not self._closing:
-                    self._cond.wait()
-                if not self._closing and not retry:
-                    # Let the batch gather for one flush interval, unless it fills first.
-                    self._cond.wait_for(
-                        lambda: self._closing or len(self._pending.rows) >= self.batch_size,
-                        self.flush_interval,
-                    )
-                batch, self._pending = self._pending, _Batch()
-                closing = self._closing
-            if not batch:
-                return
-            if self._commit(batch):
+            self._work.wait()
+            wait = last + self.flush_interval - time.monotonic()
+            if wait > 0 and not retry:
+                self._hurry.wait(wait)  # one commit per flush interval, unless the batch fills
+            self._work.clear()
+            self._hurry.clear()
+            closing = self._closing
+            batch = carried.then(self._final if closing else self._take())
+            carried = _Batch()
+            last = time.monotonic()
+            if batch and self._commit(batch):
                 retry = 0.0
-                if batch.callbacks and self._loop is not None and self.events is not None:
+                if batch.callbacks and self.events is not None:
                     self._call(self.events.committed, batch.callbacks)
-                continue
-            with self._cond:
-                self._pending = batch.then(self._pending)
+            elif batch:
+                carried = batch
+                if closing:
+                    log.error("could not commit %d changes before closing; they are lost", len(batch.rows))
+                    return
+                retry = min(_RETRY_MAX, retry * 2 or 0.1)
+                time.sleep(retry)
+                self._work.set()
             if closing:
-                log.error("could not commit %d changes before closing; they are lost", len(batch.rows))
                 return
-            retry = min(_RETRY_MAX, retry * 2 or 0.1)
-            time.sleep(retry)
 
     def _commit(self, batch: _Batch) -> bool:
         db = self._db
@@ -321,12 +344,13 @@ class SqliteStore(TableStore):
             pass  # the loop is closed: nobody is waiting any more
 
     def close(self) -> None:
-        """Commit what is pending, stop the writer and close the database."""
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
+        """Commit what is pending, stop the writer and close the database (on the loop's thread)."""
+        self._final, self._pending = self._pending, _Batch()
+        self._closing = True
         if self._thread is not None:
+            self._work.set()
+            self._hurry.set()
             self._thread.join()
-        elif self._pending:
-            self._commit(self._pending)
+        elif self._final:
+            self._commit(self._final)
         self._db.close()

@@ -21,6 +21,20 @@ def test_defaults_are_emqx_defaults() -> None:
     assert (m.max_mqueue_len, m.mqueue_store_qos0, m.session_expiry_interval) == (1000, True, 7200.0)
     assert (m.keepalive_multiplier, m.idle_timeout, m.max_topic_alias) == (1.5, 15.0, 65535)
     assert m.shared_subscription_strategy == "round_robin"
+    d = s.durability
+    assert (d.enable, d.ack, d.flush_interval, d.batch_size, d.synchronous) == (
+        True,
+        "after_commit",
+        0.01,
+        10_000,
+        "normal",
+    )
+    assert (s.delayed.enable, s.delayed.max_delayed_messages) == (True, 0)
+
+
+def test_durations_of_the_store_take_units() -> None:
+    s = load_settings(environ={"BROOKMQ_DURABILITY__FLUSH_INTERVAL": "50ms"})
+    assert s.durability.flush_interval == pytest.approx(0.05)
 
 
 def test_hocon_file_with_emqx_key_names(tmp_path) -> None:
@@ -74,6 +88,10 @@ def test_environment_overrides_the_file(tmp_path) -> None:
         ({"BROOKMQ_LISTENERS__TCP__DEFAULT__BIND": "nowhere:port"}, "listeners.tcp.default.bind"),
         ({"BROOKMQ_MQTT__SHARED_SUBSCRIPTION_STRATEGY": "fair"}, "mqtt.shared_subscription_strategy"),
         ({"BROOKMQ_MQTT__MAX_PACKET_SIZE": "huge"}, "mqtt.max_packet_size"),
+        ({"BROOKMQ_DURABILITY__ACK": "eventually"}, "durability.ack"),
+        ({"BROOKMQ_DURABILITY__FLUSH_INTERVAL": "0ms"}, "durability.flush_interval"),
+        ({"BROOKMQ_DURABILITY__SYNCHRONOUS": "off"}, "durability.synchronous"),
+        ({"BROOKMQ_DELAYED__MAX_DELAYED_MESSAGES": "-1"}, "delayed.max_delayed_messages"),
     ],
 )
 def test_bad_values_name_the_key(env, fragment) -> None:
