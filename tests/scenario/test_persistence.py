@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 from tests.conftest import VERSIONS
-from tests.memory import MemoryClient, settle
+from tests.memory import MemoryClient, drop, settle
 
 from brookmq.core.broker import Broker
 from brookmq.core.clock import ManualClock
@@ -335,3 +335,26 @@ async def test_qos2_publish_and_pubrel_to_a_persistent_subscriber_wait_for_their
     assert sub.recv_all() == []  # a crash now must resend PUBLISH, so the subscriber keeps the id
     store.commit()
     assert sub.recv_all() == [pk.Pubrel(m.packet_id)]
+
+
+@pytest.mark.parametrize(("down_for", "published"), [(10, False), (31, True)])
+async def test_a_delayed_will_keeps_its_deadline_across_a_restart(
+    node: Node, clock: ManualClock, down_for: int, published: bool
+) -> None:
+    watcher = node.client()
+    watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
+    watcher.subscribe("wills/#", 1)
+    victim = node.client()
+    will = pk.Will("wills/v", b"gone", 1, properties={"will_delay_interval": 30})
+    victim.connect("v", clean_start=False, will=will, **persistent(pk.MQTT_5))
+    drop(victim)  # the will is due in 30 s
+    clock.advance(down_for)
+    node.restart()
+    await settle()
+    watcher = node.client()
+    watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
+    assert [m.topic for m in watcher.publishes()] == (["wills/v"] if published else [])
+    if not published:
+        again = node.client()
+        again.connect("v", clean_start=False, **persistent(pk.MQTT_5))  # back in time: no will
+        assert node.broker.sessions["v"].pending_will is None
