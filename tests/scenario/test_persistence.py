@@ -134,31 +134,34 @@ async def test_retained_messages_and_their_deletion_survive_a_restart(node: Node
     assert [(m.topic, m.payload, m.retain) for m in sub.publishes()] == [("r/1", b"keep", True)]
 
 
-async def test_the_will_of_a_client_connected_at_a_crash_is_published_after_the_restart(node: Node) -> None:
+def victim_and_watcher(node: Node, will: pk.Will) -> MemoryClient:
+    """A persistent watcher of ``wills/#`` and a connected persistent client ``v`` with ``will``."""
     watcher = node.client()
     watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
     watcher.subscribe("wills/#", 1)
     victim = node.client()
-    victim.connect("v", clean_start=False, will=pk.Will("wills/v", b"gone", 1), **persistent(pk.MQTT_5))
+    victim.connect("v", clean_start=False, will=will, **persistent(pk.MQTT_5))
+    return victim
+
+
+async def wills_after_restart(node: Node) -> list[tuple[str, bytes]]:
+    """Restart, then what the watcher got."""
     node.restart()
     await settle()
     watcher = node.client()
     watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
-    assert [(m.topic, m.payload) for m in watcher.publishes()] == [("wills/v", b"gone")]
+    return [(m.topic, m.payload) for m in watcher.publishes()]
+
+
+async def test_the_will_of_a_client_connected_at_a_crash_is_published_after_the_restart(node: Node) -> None:
+    victim_and_watcher(node, pk.Will("wills/v", b"gone", 1))
+    assert await wills_after_restart(node) == [("wills/v", b"gone")]
 
 
 async def test_a_normal_disconnect_leaves_no_will_to_publish_after_a_restart(node: Node) -> None:
-    watcher = node.client()
-    watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
-    watcher.subscribe("wills/#", 1)
-    victim = node.client()
-    victim.connect("v", clean_start=False, will=pk.Will("wills/v", b"gone", 1), **persistent(pk.MQTT_5))
+    victim = victim_and_watcher(node, pk.Will("wills/v", b"gone", 1))
     victim.send(pk.Disconnect())
-    node.restart()
-    await settle()
-    watcher = node.client()
-    watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
-    assert watcher.publishes() == []
+    assert await wills_after_restart(node) == []
 
 
 async def test_a_session_expires_by_the_time_it_disconnected_not_by_the_restart(
@@ -341,19 +344,10 @@ async def test_qos2_publish_and_pubrel_to_a_persistent_subscriber_wait_for_their
 async def test_a_delayed_will_keeps_its_deadline_across_a_restart(
     node: Node, clock: ManualClock, down_for: int, published: bool
 ) -> None:
-    watcher = node.client()
-    watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
-    watcher.subscribe("wills/#", 1)
-    victim = node.client()
-    will = pk.Will("wills/v", b"gone", 1, properties={"will_delay_interval": 30})
-    victim.connect("v", clean_start=False, will=will, **persistent(pk.MQTT_5))
+    victim = victim_and_watcher(node, pk.Will("wills/v", b"gone", 1, properties={"will_delay_interval": 30}))
     drop(victim)  # the will is due in 30 s
     clock.advance(down_for)
-    node.restart()
-    await settle()
-    watcher = node.client()
-    watcher.connect("w", clean_start=False, **persistent(pk.MQTT_5))
-    assert [m.topic for m in watcher.publishes()] == (["wills/v"] if published else [])
+    assert await wills_after_restart(node) == ([("wills/v", b"gone")] if published else [])
     if not published:
         again = node.client()
         again.connect("v", clean_start=False, **persistent(pk.MQTT_5))  # back in time: no will
