@@ -56,6 +56,10 @@ class Broker:
         self.store = store
         self.hold_acks = store is not None and ack_after_commit
         self.hooks = Hooks()
+        # Handlers of published `$<name>/...` topics by `$<name>` (e.g. `$delayed`): one that returns
+        # True took the message, which is not routed. Checked only for `$` topics, so ordinary
+        # messages pay nothing, unlike a message.publish hook.
+        self.interceptors: dict[str, Callable[[Message], bool]] = {}
         self.on_publish = self.hooks.listeners("message.publish")
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")
@@ -84,6 +88,10 @@ class Broker:
                 return 0
             message = folded
             message.wire_key = -1  # a hook may have changed it: the received bytes no longer stand
+        if self.interceptors and message.topic[:1] == "$":
+            take = self.interceptors.get(message.topic.partition("/")[0])
+            if take is not None and take(message):
+                return 0
         if message.retain:  # whether retain is available was checked where it was published
             self._retain(message)
         return self.dispatch(message)
@@ -275,8 +283,6 @@ class Broker:
         elif not session.expiry_interval and session.store is not None:
             session.store.delete_session(session)
             session.store = None
-            for delivery in (*session.inflight.values(), *session.mqueue):
-                delivery.key = 0
 
     def connection_closed(self, conn: Any, will: Will | None) -> None:
         """``conn`` let go of its session: publish or schedule its will, start expiry."""

@@ -333,7 +333,7 @@ class Session:
             taken.extend(queued)
         for delivery in taken:
             self._forget(delivery)
-            delivery.key = delivery.packet_id = 0
+            delivery.packet_id = 0
         return taken
 
     def info(self) -> dict[str, Any]:

@@ -65,7 +65,7 @@ class SessionStore(Protocol):
         ``username`` and ``peerhost`` its will is published as."""
 
     def delete_session(self, session: Session) -> None:
-        """Forget the session with everything it holds."""
+        """Forget the session with everything it holds (its deliveries' keys go back to 0)."""
 
     def save_subscription(self, session: Session, sub: Subscription) -> None: ...
 

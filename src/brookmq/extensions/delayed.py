@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 
 from brookmq.core.broker import Broker
-from brookmq.core.hooks import Hook
 from brookmq.core.message import Message
 
 log = logging.getLogger("brookmq.delayed")
@@ -41,7 +40,10 @@ def parse_delayed(topic: str) -> tuple[int, str] | None:
     return int(interval), real
 
 
-class DelayedPublish(Hook):
+class DelayedPublish:
+    """Takes ``$delayed/...`` messages through the broker's interceptors (not a message.publish
+    hook: that would cost every message a call)."""
+
     def __init__(self, broker: Broker, max_delayed_messages: int = 0) -> None:
         self.broker = broker
         self.max_delayed_messages = max_delayed_messages  # 0 = no limit
@@ -54,26 +56,27 @@ class DelayedPublish(Hook):
         if store is not None:
             for stored in store.load_delayed():
                 self._schedule(DelayedMessage(stored.key, stored.due_at, stored.message))
-        self.broker.hooks.add(self)
+        self.broker.interceptors["$delayed"] = self.take
         self._update_stats()
 
     def stop(self) -> None:
-        self.broker.hooks.remove(self)
+        self.broker.interceptors.pop("$delayed", None)
         for entry in self.messages.values():
             if entry.handle is not None:
                 entry.handle.cancel()
         self.messages.clear()
 
-    def message_publish(self, message: Message) -> Message | None:
+    def take(self, message: Message) -> bool:
+        """Keep ``message`` for later; False (route it as it is) when its topic is malformed."""
         parsed = parse_delayed(message.topic)
         if parsed is None:
-            return message
+            return False
         interval, topic = parsed
         broker = self.broker
         if self.max_delayed_messages and len(self.messages) >= self.max_delayed_messages:
             log.warning("delayed message to %r dropped: %d are waiting", topic, len(self.messages))
             broker.counters["messages.dropped"] += 1
-            return None
+            return True
         delayed = Message(
             topic,
             message.payload,
@@ -93,7 +96,7 @@ class DelayedPublish(Hook):
         broker.counters["messages.delayed"] += 1
         self._schedule(DelayedMessage(key, due_at, delayed))
         self._update_stats()
-        return None
+        return True
 
     def _schedule(self, entry: DelayedMessage) -> None:
         wait = max(0.0, entry.due_at - self.broker.clock.time())
