@@ -1,5 +1,7 @@
 """Random sequences of client actions against the core: the broker never hits an internal
-error and its routing state stays consistent (reliability.md section 1, classes 6, 10-20).
+error, its routing state stays consistent (reliability.md section 1, classes 6, 10-20), and its
+store always holds exactly the persistent state, so a restart (one of the actions) loses nothing
+(reliability.md section 3, the stateful durable-session fuzzer).
 
 A short run is in the default suite; `make test-slow` runs the long one.
 """
@@ -17,6 +19,7 @@ from brookmq.core.broker import Broker
 from brookmq.core.clock import ManualClock
 from brookmq.core.options import MqttOptions
 from brookmq.mqtt import packets as pk
+from brookmq.storage.memory import MemoryStore
 from tests.memory import MemoryClient, drop
 
 CLIENT_IDS = ["a", "b", "c"]
@@ -70,6 +73,9 @@ action = st.one_of(
     st.tuples(st.just("garbage"), client_id, st.binary(min_size=1, max_size=12)),
     st.tuples(st.just("pause"), client_id, st.booleans()),
     st.tuples(st.just("time"), st.integers(1, 400)),
+    st.tuples(
+        st.just("restart"),
+    ),
 )
 
 
@@ -98,17 +104,57 @@ def check_invariants(broker: Broker) -> None:
         assert len(session.awaiting_rel) <= broker.options.max_awaiting_rel
 
 
+def _delivery(d) -> tuple:
+    m = d.message
+    return (m.topic, m.payload, m.qos, d.qos, d.retain, d.sub_ids, d.state)
+
+
+def check_store_mirrors(broker: Broker, store: MemoryStore) -> None:
+    """What a restarted broker would load is exactly the live persistent state."""
+    kept = store.reopen()
+    stored = {s.client_id: s for s in kept.load_sessions()}
+    persistent = {cid: s for cid, s in broker.sessions.items() if s.expiry_interval}
+    assert set(stored) == set(persistent)
+    for cid, live in persistent.items():
+        back = stored[cid]
+        assert back.expiry_interval == live.expiry_interval
+        assert {s.topic_filter: (s.qos, s.no_local, s.rap, s.rh, s.sub_id) for s in back.subscriptions} == {
+            s.topic_filter: (s.qos, s.no_local, s.rap, s.rh, s.sub_id) for s in live.subscriptions.values()
+        }
+        assert {d.packet_id: _delivery(d) for d in back.deliveries if d.packet_id} == {
+            pid: _delivery(d) for pid, d in live.inflight.items()
+        }
+        assert [_delivery(d) for d in back.deliveries if not d.packet_id] == [
+            _delivery(d) for d in live.mqueue
+        ]
+        assert set(back.awaiting_rel) == set(live.awaiting_rel)
+    live_retained = broker.retained.match("#") + broker.retained.match("$SYS/#")
+    assert sorted((m.topic, m.payload) for m in kept.load_retained()) == sorted(
+        (m.topic, m.payload) for m in live_retained
+    )
+
+
 def with_everyone_connected(actions: list[tuple]) -> list[tuple]:
     return [("connect", cid, 5 if i else 4, False, 30, i == 1) for i, cid in enumerate(CLIENT_IDS)] + actions
 
 
 async def run(actions: list[tuple]) -> None:
     clock = ManualClock()
-    broker = Broker(
-        MqttOptions(max_inflight=3, max_mqueue_len=4, max_awaiting_rel=3, await_rel_timeout=100), clock=clock
-    )
+    options = MqttOptions(max_inflight=3, max_mqueue_len=4, max_awaiting_rel=3, await_rel_timeout=100)
+    store = MemoryStore()
+    broker = Broker(options, clock=clock, store=store)
+    store.attach(broker)
     clients: dict[str, MemoryClient] = {}
     for act in actions:
+        if act[0] == "restart":  # the process dies; a new broker starts on what the store kept
+            store = store.reopen()
+            broker = Broker(options, clock=clock, store=store)
+            broker.restore()
+            store.attach(broker)
+            clients.clear()
+            check_invariants(broker)
+            check_store_mirrors(broker, store)
+            continue
         kind, cid = act[0], act[1] if len(act) > 1 else None
         c = clients.get(cid) if cid else None
         live = c is not None and not c.closed
@@ -144,15 +190,14 @@ async def run(actions: list[tuple]) -> None:
                 act[2]
             ]
             c.send(cls(act[3]))
-        elif kind == "ack_all":
-            for p in c.publishes():
-                if p.qos == 1:
-                    c.send(pk.Puback(p.packet_id))
-                elif p.qos == 2:
-                    c.send(pk.Pubrec(p.packet_id))
+        elif kind == "ack_all":  # what has arrived so far; PUBRELs this causes wait for the next one
             for p in c.recv_all():
                 if isinstance(p, pk.Pubrel):
                     c.send(pk.Pubcomp(p.packet_id))
+                elif isinstance(p, pk.Publish) and p.qos == 1:
+                    c.send(pk.Puback(p.packet_id))
+                elif isinstance(p, pk.Publish) and p.qos == 2:
+                    c.send(pk.Pubrec(p.packet_id))
         elif kind == "disconnect":
             c.send(pk.Disconnect(act[2] if c.version == 5 else 0))
         elif kind == "drop":
@@ -165,6 +210,7 @@ async def run(actions: list[tuple]) -> None:
             clock.advance(act[1])
         await asyncio.sleep(0)  # let connection_lost callbacks run
         check_invariants(broker)
+        check_store_mirrors(broker, store)
     broker.shutdown()
 
 
