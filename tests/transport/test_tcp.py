@@ -17,10 +17,11 @@ from tests.transport.conftest import LOOPBACK_LISTENERS
 
 
 @pytest.fixture
-async def app():
+async def app(tmp_path):
     settings = load_settings(
         environ={
             **LOOPBACK_LISTENERS,
+            "BROOKMQ_NODE__DATA_DIR": str(tmp_path),
             "BROOKMQ_SYS_TOPICS__SYS_MSG_INTERVAL": "200ms",
             "BROOKMQ_SYS_TOPICS__SYS_HEARTBEAT_INTERVAL": "200ms",
         }
