@@ -9,7 +9,9 @@ from pathlib import Path
 
 from brookmq.config.settings import Settings
 from brookmq.core.broker import Broker
+from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
+from brookmq.extensions.flapping import FlappingDetector
 from brookmq.extensions.sys_topics import SysTopics
 from brookmq.storage.sqlite import SqliteStore
 from brookmq.transport.listener import ListenerRegistry
@@ -42,6 +44,15 @@ class BrookMQ:
             if settings.delayed.enable
             else None
         )
+        self.banned = Banned(self.broker)
+        flapping = settings.flapping_detect
+        self.flapping = (
+            FlappingDetector(
+                self.broker, self.banned, flapping.max_count, flapping.window_time, flapping.ban_time
+            )
+            if flapping.enable
+            else None
+        )
         self.listeners = ListenerRegistry(
             self.broker, settings.listeners.as_dict(), settings.node.data_dir, settings.zone_options()
         )
@@ -53,6 +64,9 @@ class BrookMQ:
             self.store.attach(self.broker)
         if self.delayed is not None:
             self.delayed.start()
+        self.banned.start()
+        if self.flapping is not None:
+            self.flapping.start()
         await self.listeners.start_enabled()
         sys_conf = self.settings.sys_topics
         self.sys_topics = SysTopics(
@@ -74,6 +88,9 @@ class BrookMQ:
         await asyncio.sleep(0.05)  # let the transports flush the DISCONNECTs
         if self.delayed is not None:
             self.delayed.stop()
+        if self.flapping is not None:
+            self.flapping.stop()
+        await self.banned.stop()
         if self.store is not None:
             self.store.close()  # commits what is pending
         log.info("BrookMQ node %s stopped", self.broker.node_name)

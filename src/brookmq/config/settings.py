@@ -82,6 +82,15 @@ class DelayedSettings(_Model):
     max_delayed_messages: int = Field(default=0, ge=0)
 
 
+class FlappingSettings(_Model):
+    """``flapping_detect``: ban a client id that disconnects too often (EMQX's defaults)."""
+
+    enable: bool = False
+    max_count: int = Field(default=15, ge=1)
+    window_time: Duration = Field(default=60.0, gt=0)
+    ban_time: Duration = Field(default=300.0, gt=0)
+
+
 class LogSettings(_Model):
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
 
@@ -100,6 +109,7 @@ class Settings(_Model):
     sys_topics: SysTopicsSettings = Field(default_factory=SysTopicsSettings)
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
     delayed: DelayedSettings = Field(default_factory=DelayedSettings)
+    flapping_detect: FlappingSettings = Field(default_factory=FlappingSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     _zone_options: dict[str, MqttOptions] = PrivateAttr(default_factory=dict)

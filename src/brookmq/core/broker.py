@@ -60,6 +60,8 @@ class Broker:
         # True took the message, which is not routed. Checked only for `$` topics, so ordinary
         # messages pay nothing, unlike a message.publish hook.
         self.interceptors: dict[str, Callable[[Message], bool]] = {}
+        # Asked at CONNECT, before authentication: True refuses the client as banned (0x8A).
+        self.is_banned: Callable[[Any], bool] | None = None
         self.on_publish = self.hooks.listeners("message.publish")
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")

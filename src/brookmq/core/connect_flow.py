@@ -47,6 +47,9 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
         _refuse(conn, rc.CLIENT_IDENTIFIER_NOT_VALID, "client id is too long")
         return
     conn.client_id = client_id
+    if broker.is_banned is not None and broker.is_banned(conn):
+        _refuse(conn, rc.BANNED, "banned")  # before authentication, like EMQX
+        return
 
     will = packet.will
     if will is not None:

@@ -30,6 +30,8 @@ def test_defaults_are_emqx_defaults() -> None:
         "normal",
     )
     assert (s.delayed.enable, s.delayed.max_delayed_messages) == (True, 0)
+    f = s.flapping_detect
+    assert (f.enable, f.max_count, f.window_time, f.ban_time) == (False, 15, 60.0, 300.0)
 
 
 def test_durations_of_the_store_take_units() -> None:
