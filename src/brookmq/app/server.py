@@ -9,6 +9,7 @@ from pathlib import Path
 
 from brookmq.config.settings import Settings
 from brookmq.core.broker import Broker
+from brookmq.extensions.authn import Authentication
 from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.flapping import FlappingDetector
@@ -45,6 +46,12 @@ class BrookMQ:
             else None
         )
         self.banned = Banned(self.broker)
+        self.authentication = Authentication(self.broker, settings.allow_anonymous)
+        for authenticator in settings.authentication:
+            if authenticator.enable:
+                self.authentication.builtin_database(
+                    authenticator.user_id_type, authenticator.password_hash_algorithm
+                )
         flapping = settings.flapping_detect
         self.flapping = (
             FlappingDetector(
@@ -65,6 +72,7 @@ class BrookMQ:
         if self.delayed is not None:
             self.delayed.start()
         self.banned.start()
+        self.authentication.start()
         if self.flapping is not None:
             self.flapping.start()
         await self.listeners.start_enabled()
@@ -91,6 +99,7 @@ class BrookMQ:
         if self.flapping is not None:
             self.flapping.stop()
         await self.banned.stop()
+        self.authentication.stop()
         if self.store is not None:
             self.store.close()  # commits what is pending
         log.info("BrookMQ node %s stopped", self.broker.node_name)

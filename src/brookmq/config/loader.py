@@ -35,11 +35,15 @@ def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | N
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """``BROOKMQ_MQTT__MAX_PACKET_SIZE=2MB`` -> ``{"mqtt.max_packet_size": "2MB"}`` (EMQX style)."""
+    """``BROOKMQ_MQTT__MAX_PACKET_SIZE=2MB`` -> ``{"mqtt.max_packet_size": "2MB"}`` (EMQX style);
+    a root key alone (``BROOKMQ_AUTHENTICATION=[...]``) when it is one of the settings' roots."""
     out: dict[str, Any] = {}
     for name, value in environ.items():
-        if name.startswith(ENV_PREFIX) and "__" in name:
-            out[name[len(ENV_PREFIX) :].lower().replace("__", ".")] = _env_value(value)
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower()
+        if "__" in path or path in Settings.model_fields:
+            out[path.replace("__", ".")] = _env_value(value)
     return out
 
 
@@ -47,7 +51,7 @@ def _env_value(value: str) -> Any:
     """Arrays and objects are read as HOCON (``["tlsv1.3"]``); everything else stays a string."""
     if value.strip()[:1] in ("[", "{"):
         try:
-            return ConfigFactory.parse_string(f"v = {value}").get("v")
+            return _to_dict(ConfigFactory.parse_string(f"v = {value}").get("v"))
         except (ConfigException, ParseBaseException, ValueError):
             pass
     return value

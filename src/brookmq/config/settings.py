@@ -19,6 +19,7 @@ from pydantic import (
 
 from brookmq.config.units import apply_units, parse_duration
 from brookmq.core.options import MqttOptions
+from brookmq.extensions.authn import PasswordHash
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -82,6 +83,16 @@ class DelayedSettings(_Model):
     max_delayed_messages: int = Field(default=0, ge=0)
 
 
+class AuthenticatorSettings(_Model):
+    """One entry of ``authentication`` (EMQX's authenticator config)."""
+
+    mechanism: Literal["password_based"] = "password_based"
+    backend: Literal["built_in_database"] = "built_in_database"
+    enable: bool = True
+    user_id_type: Literal["username", "clientid"] = "username"
+    password_hash_algorithm: PasswordHash = Field(default_factory=PasswordHash)
+
+
 class FlappingSettings(_Model):
     """``flapping_detect``: ban a client id that disconnects too often (EMQX's defaults)."""
 
@@ -110,6 +121,8 @@ class Settings(_Model):
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
     delayed: DelayedSettings = Field(default_factory=DelayedSettings)
     flapping_detect: FlappingSettings = Field(default_factory=FlappingSettings)
+    authentication: list[AuthenticatorSettings] = Field(default_factory=list)
+    allow_anonymous: bool = True  # with no authenticator configured
     log: LogSettings = Field(default_factory=LogSettings)
 
     _zone_options: dict[str, MqttOptions] = PrivateAttr(default_factory=dict)

@@ -80,6 +80,7 @@ class Connection(asyncio.Protocol):
         "handlers",
         "held",
         "inflight_limit",
+        "is_superuser",
         "keepalive",
         "last_recv",
         "loop",
@@ -152,6 +153,7 @@ class Connection(asyncio.Protocol):
         self._out: list[bytes] = []
         self._out_size = 0
         self.held = 0  # acknowledgements waiting for the store to commit
+        self.is_superuser = False  # set by an authenticator; superusers skip authorization
 
     @property
     def listener(self) -> str:

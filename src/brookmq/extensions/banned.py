@@ -20,6 +20,7 @@ from typing import Any
 
 from brookmq.core.broker import Broker
 from brookmq.core.store import Collection
+from brookmq.extensions.tables import collection
 
 KINDS = ("clientid", "username", "peerhost", "clientid_re", "username_re", "peerhost_net")
 _EXACT = {"clientid": "client_id", "username": "username", "peerhost": "peerhost"}  # -> client attribute
@@ -72,11 +73,11 @@ class Banned:
     def __init__(self, broker: Broker, sweep_interval: float = 60.0) -> None:
         self.broker = broker
         self.sweep_interval = sweep_interval
-        self.store: Collection | None = broker.store.collection("banned") if broker.store else None
+        self.store: Collection = collection(broker, "banned")
         self._bans: dict[tuple[str, str], Ban] = {}
         self._patterns: dict[tuple[str, str], Any] = {}  # the pattern bans, compiled
         self._task: asyncio.Task[None] | None = None
-        for _, doc in self.store.items() if self.store is not None else ():
+        for _, doc in self.store.items():
             ban = Ban(**doc)
             self._bans[(ban.kind, ban.who)] = ban
             matcher = _matcher(ban.kind, ban.who)
@@ -122,8 +123,7 @@ class Banned:
         self._bans[(kind, who)] = ban
         if matcher is not None:
             self._patterns[(kind, who)] = matcher
-        if self.store is not None:
-            self.store.put(f"{kind}:{who}", asdict(ban))
+        self.store.put(f"{kind}:{who}", asdict(ban))
         for session in list(self.broker.sessions.values()):
             conn = session.connection
             if conn is not None and self._matches(ban, conn):
@@ -134,8 +134,7 @@ class Banned:
         if self._bans.pop((kind, who), None) is None:
             return False
         self._patterns.pop((kind, who), None)
-        if self.store is not None:
-            self.store.delete(f"{kind}:{who}")
+        self.store.delete(f"{kind}:{who}")
         return True
 
     def clear(self) -> None:

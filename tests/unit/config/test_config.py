@@ -34,6 +34,15 @@ def test_defaults_are_emqx_defaults() -> None:
     assert (f.enable, f.max_count, f.window_time, f.ban_time) == (False, 15, 60.0, 300.0)
 
 
+def test_an_authentication_chain_from_the_environment() -> None:
+    env = {
+        "BROOKMQ_AUTHENTICATION": '[{user_id_type = "clientid", password_hash_algorithm {name = "pbkdf2"}}]'
+    }
+    [authenticator] = load_settings(environ=env).authentication
+    assert (authenticator.backend, authenticator.user_id_type) == ("built_in_database", "clientid")
+    assert authenticator.password_hash_algorithm.name == "pbkdf2"
+
+
 def test_durations_of_the_store_take_units() -> None:
     s = load_settings(environ={"BROOKMQ_DURABILITY__FLUSH_INTERVAL": "50ms"})
     assert s.durability.flush_interval == pytest.approx(0.05)
@@ -94,6 +103,11 @@ def test_environment_overrides_the_file(tmp_path) -> None:
         ({"BROOKMQ_DURABILITY__FLUSH_INTERVAL": "0ms"}, "durability.flush_interval"),
         ({"BROOKMQ_DURABILITY__SYNCHRONOUS": "off"}, "durability.synchronous"),
         ({"BROOKMQ_DELAYED__MAX_DELAYED_MESSAGES": "-1"}, "delayed.max_delayed_messages"),
+        ({"BROOKMQ_AUTHENTICATION": '[{backend = "ldap"}]'}, "authentication.0.backend"),
+        (
+            {"BROOKMQ_AUTHENTICATION": '[{password_hash_algorithm {name = "bcrypt", salt_rounds = 20}}]'},
+            "salt_rounds: must be 5..10",
+        ),
     ],
 )
 def test_bad_values_name_the_key(env, fragment) -> None:

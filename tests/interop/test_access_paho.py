@@ -1,4 +1,4 @@
-"""paho-mqtt against a broker process: a ban kept in its database, and flapping detection."""
+"""paho-mqtt against a broker process: bans and users kept in its database, flapping detection."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ import pytest
 from tests.durability.process import BrokerProcess
 from tests.interop.test_paho import make_client
 
+from brookmq.extensions.authn import PasswordHash
 from brookmq.storage.sqlite import SqliteStore
 
 
-def connack(port: int, protocol: int, client_id: str) -> int:
+def connack(
+    port: int, protocol: int, client_id: str, username: str | None = None, password: str | None = None
+) -> int:
     """Connect with paho; the CONNACK's reason code as paho reports it."""
     got: list[int] = []
     done = threading.Event()
@@ -24,6 +27,8 @@ def connack(port: int, protocol: int, client_id: str) -> int:
         done.set()
 
     c = make_client(port, protocol, client_id)
+    if username is not None:
+        c.username_pw_set(username, password)
     c.on_connect = on_connect
     c.connect("127.0.0.1", port)
     c.loop_start()
@@ -67,5 +72,31 @@ def test_a_client_that_keeps_reconnecting_is_banned(tmp_path: Path) -> None:
             assert connack(node.port, mqtt.MQTTv5, "flappy") == 0
             time.sleep(0.05)
         assert connack(node.port, mqtt.MQTTv5, "flappy") == 0x8A
+    finally:
+        node.kill()
+
+
+@pytest.mark.parametrize(
+    ("protocol", "bad"), [(mqtt.MQTTv311, 0x86), (mqtt.MQTTv5, 0x86)], ids=["v311", "v5"]
+)
+def test_built_in_database_users_log_in_with_their_password(tmp_path: Path, protocol: int, bad: int) -> None:
+    data = tmp_path / "data"
+    seed = SqliteStore(data / "brookmq.db")
+    algorithm = PasswordHash("sha512", "suffix")
+    salt = algorithm.new_salt()
+    doc = {
+        "user_id": "alice",
+        "password_hash": algorithm.hash("wonderland", salt),
+        "salt": salt,
+        "is_superuser": False,
+    }
+    seed.collection("authn_users").put("username:alice", doc)
+    seed.close()
+    chain = '[{password_hash_algorithm {name = "sha512", salt_position = "suffix"}}]'
+    node = BrokerProcess(data, BROOKMQ_AUTHENTICATION=chain).start()
+    try:
+        assert connack(node.port, protocol, "c1", "alice", "wonderland") == 0
+        assert connack(node.port, protocol, "c2", "alice", "queen") == bad
+        assert connack(node.port, protocol, "c3") == bad  # anonymous: nobody knows it
     finally:
         node.kill()
