@@ -143,3 +143,15 @@ async def test_disconnects_spread_beyond_the_window_are_not_flapping(clock) -> N
         c.send(pk.Disconnect())
         clock.advance(31)
     assert banned.entries() == []
+
+
+async def test_clearing_removes_every_ban_from_the_store_too(clock) -> None:
+    store = MemoryStore()
+    broker, banned = banned_broker(clock, store)
+    banned.add("clientid", "a")
+    banned.add("username_re", "b.*")
+    banned.clear()
+    assert banned.entries() == []
+    assert MemoryClient(broker).connect("a", username="bob").reason_code == 0
+    _, again = banned_broker(clock, store.reopen())
+    assert again.entries() == []
