@@ -352,3 +352,19 @@ async def test_a_delayed_will_keeps_its_deadline_across_a_restart(
         again = node.client()
         again.connect("v", clean_start=False, **persistent(pk.MQTT_5))  # back in time: no will
         assert node.broker.sessions["v"].pending_will is None
+
+
+async def test_a_withdrawn_delayed_message_is_never_published_nor_kept(node: Node) -> None:
+    delayed = DelayedPublish(node.broker)
+    delayed.start()
+    sub = node.client()
+    sub.connect("s")
+    sub.subscribe("later/#", 0)
+    pub = node.client()
+    pub.connect("p")
+    pub.publish("$delayed/0/later/x", b"never")
+    [key] = delayed.messages
+    assert delayed.delete(key) and not delayed.delete(key)
+    await settle()
+    assert sub.publishes() == []
+    assert node.store.reopen().load_delayed() == []

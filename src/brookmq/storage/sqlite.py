@@ -204,8 +204,7 @@ class SqliteStore(TableStore):
         if earlier is not None:
             fresh = earlier[3]
         rows[ident] = (table, key, row, fresh)
-        if len(rows) == 1 or len(rows) >= self.batch_size:
-            self._nudge(len(rows))
+        self._nudge(len(rows))
 
     def _delete(self, table: R.Table, key: R.Row) -> None:
         self.writes += 1
@@ -216,8 +215,7 @@ class SqliteStore(TableStore):
             del rows[ident]  # it never reached the disk
             return
         rows[ident] = (table, key, None, False)
-        if len(rows) == 1 or len(rows) >= self.batch_size:
-            self._nudge(len(rows))
+        self._nudge(len(rows))
 
     def _delete_client(self, client_id: str) -> None:
         self.writes += 1
@@ -230,10 +228,13 @@ class SqliteStore(TableStore):
         self._work.set()
 
     def _nudge(self, size: int) -> None:
-        """The writer has something to commit; when the batch is full, at once."""
-        self._work.set()
+        """Wake the writer for a batch's first change, and hurry it when the batch is full
+        (setting an event takes a lock: not for every change)."""
         if size >= self.batch_size:
+            self._work.set()
             self._hurry.set()
+        elif size == 1:
+            self._work.set()
 
     # ------------------------------------------------ the writer
 
