@@ -25,6 +25,13 @@ class MemoryTransport(asyncio.Transport):
         self.client = client
         self.peer = peer
         self.closed = False
+        self.reading = True
+
+    def pause_reading(self) -> None:
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.reading = True
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not self.closed:
@@ -46,12 +53,16 @@ class MemoryClient:
     _ports = itertools.cycle(range(40000, 65000))  # fake peer ports; long fuzz runs make many clients
 
     def __init__(
-        self, broker: Broker, version: int = pk.MQTT_5, context: ListenerContext | None = None
+        self,
+        broker: Broker,
+        version: int = pk.MQTT_5,
+        context: ListenerContext | None = None,
+        peerhost: str = "127.0.0.1",
     ) -> None:
         self.broker = broker
         self.version = version
         self.conn = Connection(broker, context)
-        self.transport = MemoryTransport(self, ("127.0.0.1", next(self._ports)))
+        self.transport = MemoryTransport(self, (peerhost, next(self._ports)))
         self.reader = PacketReader(version=version)
         self.reader.awaiting_connect = False
         self.inbox: deque[pk.Packet] = deque()

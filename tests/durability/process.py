@@ -23,8 +23,9 @@ def free_port() -> int:
 
 
 class BrokerProcess:
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, config: Path | None = None, **env: str) -> None:
         self.data_dir = data_dir
+        self.args = ["--config", str(config)] if config is not None else []
         self.port = free_port()
         self.env = dict(
             os.environ,
@@ -40,7 +41,7 @@ class BrokerProcess:
 
     def start(self) -> BrokerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "brookmq", "start"],
+            [sys.executable, "-m", "brookmq", "start", *self.args],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

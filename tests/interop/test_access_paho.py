@@ -11,7 +11,7 @@ import pytest
 from tests.durability.process import BrokerProcess
 from tests.interop.test_paho import make_client
 
-from brookmq.extensions.authn import PasswordHash
+from brookmq.extensions.authn.passwords import PasswordHash
 from brookmq.storage.sqlite import SqliteStore
 
 

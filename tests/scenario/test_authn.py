@@ -10,7 +10,10 @@ from tests.memory import MemoryClient
 
 from brookmq.core.broker import Broker
 from brookmq.core.clock import ManualClock
-from brookmq.extensions.authn import Authentication, PasswordHash, UserExists
+from brookmq.extensions.authn.builtin_db import BuiltinDatabase, UserExists
+from brookmq.extensions.authn.chain import Authentication, Authenticator
+from brookmq.extensions.authn.passwords import PasswordHash
+from brookmq.extensions.tables import collection
 from brookmq.mqtt import packets as pk
 from brookmq.storage.memory import MemoryStore
 
@@ -22,6 +25,12 @@ def chain(clock: ManualClock, store: MemoryStore | None = None, **kwargs) -> tup
     authn = Authentication(broker, **kwargs)
     authn.start()
     return broker, authn
+
+
+def builtin(authn: Authentication, user_id_type="username", password_hash=None) -> BuiltinDatabase:
+    db = BuiltinDatabase(collection(authn.broker, "authn_users"), user_id_type, password_hash)
+    authn.add(db)
+    return db
 
 
 def login(broker: Broker, version: int, client_id: str, username: str | None, password: bytes | None):
@@ -41,7 +50,7 @@ async def test_without_authenticators_anyone_may_connect_unless_anonymous_is_off
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_the_built_in_database_checks_username_and_password(clock, version) -> None:
     broker, authn = chain(clock)
-    db = authn.builtin_database()
+    db = builtin(authn)
     db.add_user("alice", "s3cret")
     db.add_user("root", "toor", is_superuser=True)
     c, code = login(broker, version, "c1", "alice", b"s3cret")
@@ -56,7 +65,7 @@ async def test_the_built_in_database_checks_username_and_password(clock, version
 
 async def test_users_keyed_by_client_id(clock) -> None:
     broker, authn = chain(clock)
-    authn.builtin_database("clientid").add_user("sensor-1", "pw")
+    builtin(authn, "clientid").add_user("sensor-1", "pw")
     assert login(broker, pk.MQTT_5, "sensor-1", "anything", b"pw")[1] == 0
     assert login(broker, pk.MQTT_5, "sensor-2", "anything", b"pw")[1] == 0x86
 
@@ -77,7 +86,7 @@ ALGORITHMS = [
 async def test_every_hash_algorithm_accepts_the_password_and_nothing_else(clock, algorithm) -> None:
     store = MemoryStore()
     broker, authn = chain(clock, store)
-    authn.builtin_database(password_hash=algorithm).add_user("u", "pässword")
+    builtin(authn, password_hash=algorithm).add_user("u", "pässword")
     assert login(broker, pk.MQTT_5, "a", "u", "pässword".encode())[1] == 0
     assert login(broker, pk.MQTT_5, "b", "u", b"password")[1] == 0x86
     [(_, doc)] = store.collection("authn_users").items()
@@ -96,7 +105,7 @@ async def test_a_salted_sha256_hash_is_emqx_s(clock) -> None:
 async def test_users_are_updated_deleted_and_survive_a_restart(clock) -> None:
     store = MemoryStore()
     broker, authn = chain(clock, store)
-    db = authn.builtin_database()
+    db = builtin(authn)
     db.add_user("alice", "old")
     with pytest.raises(UserExists):
         db.add_user("alice", "again")
@@ -105,7 +114,7 @@ async def test_users_are_updated_deleted_and_survive_a_restart(clock) -> None:
     assert db.delete_user("bob") and not db.delete_user("bob")
     assert db.user("alice") == {"user_id": "alice", "is_superuser": False}  # never the hash
     broker, authn = chain(clock, store.reopen())
-    authn.builtin_database()
+    builtin(authn)
     assert login(broker, pk.MQTT_5, "a", "alice", b"new")[1] == 0
     assert login(broker, pk.MQTT_5, "b", "alice", b"old")[1] == 0x86
     assert login(broker, pk.MQTT_5, "c", "bob", b"pw")[1] == 0x86
@@ -114,11 +123,11 @@ async def test_users_are_updated_deleted_and_survive_a_restart(clock) -> None:
 async def test_an_authenticator_that_fails_denies(clock) -> None:
     broker, authn = chain(clock)
 
-    class Broken:
+    class Broken(Authenticator):
         id = "broken"
 
         def authenticate(self, client, password):
             raise OSError("server unreachable")
 
-    authn.authenticators.append(Broken())
+    authn.add(Broken())
     assert login(broker, pk.MQTT_5, "c", "u", b"p")[1] == 0x86

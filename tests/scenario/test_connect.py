@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 import pytest
 from tests.conftest import VERSIONS
@@ -10,6 +11,7 @@ from tests.memory import MemoryClient, drop, settle
 
 from brookmq.core.hooks import Hook
 from brookmq.mqtt import packets as pk
+from brookmq.mqtt.codec import encode
 
 
 async def test_connack_accepts_a_clean_session_without_session_present_MQTT_3_2_2_2(broker):
@@ -269,6 +271,50 @@ async def test_authentication_hook_refusal_gets_bad_credentials(broker, version,
     assert c.connect("a", username="u", password=b"wrong").reason_code == code and c.closed
     assert MemoryClient(broker, version).connect("b", username="u", password=b"right").reason_code == 0
     assert broker.counters["authentication.failure"] == 1
+
+
+class Pending(Hook):
+    """An authenticator that answers later (like an HTTP request): the test sets the answer."""
+
+    def __init__(self) -> None:
+        self.answers: list[asyncio.Future] = []
+
+    def client_authenticate(self, client, password):
+        self.answers.append(asyncio.get_running_loop().create_future())
+        return self.answers[-1]
+
+
+async def test_connect_waits_for_a_slow_authenticator_and_keeps_what_came_meanwhile(broker):
+    pending = Pending()
+    broker.hooks.add(pending)
+    c = MemoryClient(broker, pk.MQTT_5)
+    # CONNECT, SUBSCRIBE and PUBLISH in one read, before any answer [MQTT-3.1.4-5 allows it].
+    c.send_raw(
+        encode(pk.Connect("a", pk.MQTT_5, True), pk.MQTT_5)
+        + encode(pk.Subscribe(1, [("t", pk.SubscriptionOptions(1))]), pk.MQTT_5)
+        + encode(pk.Publish("t", b"hello", 1, packet_id=7), pk.MQTT_5)
+    )
+    assert c.inbox == deque() and not c.transport.reading  # nothing handled, no more read
+    pending.answers[0].set_result(True)
+    await settle()
+    kinds = [type(p) for p in c.recv_all()]
+    assert kinds[:2] == [pk.Connack, pk.Suback] and set(kinds[2:]) == {pk.Puback, pk.Publish}
+    assert c.transport.reading and broker.counters["authentication.success"] == 1
+
+
+async def test_a_slow_authenticator_that_fails_refuses_and_a_gone_client_is_forgotten(broker):
+    pending = Pending()
+    broker.hooks.add(pending)
+    refused = MemoryClient(broker, pk.MQTT_5)
+    refused.send(pk.Connect("a", pk.MQTT_5, True))
+    pending.answers[0].set_exception(OSError("unreachable"))
+    await settle()
+    assert refused.recv(pk.Connack).reason_code == 0x86 and refused.closed
+    gone = MemoryClient(broker, pk.MQTT_5)
+    gone.send(pk.Connect("b", pk.MQTT_5, True))
+    drop(gone)
+    await settle()
+    assert pending.answers[1].cancelled() and "b" not in broker.sessions
 
 
 @pytest.mark.parametrize("version", VERSIONS)

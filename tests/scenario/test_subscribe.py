@@ -89,7 +89,7 @@ async def test_unsuback_codes_and_delivery_stops_MQTT_3_10_4_4(client, version):
 @pytest.mark.parametrize(("version", "code"), [(pk.MQTT_3_1_1, 0x80), (pk.MQTT_5, 0x87)])
 async def test_authorization_hook_can_refuse_a_subscription(broker, client, version, code):
     class NoSecrets(Hook):
-        def client_authorize(self, client, action, topic):
+        def client_authorize(self, client, action, topic, qos, retain):
             return False if topic.startswith("secret") else None
 
     broker.hooks.add(NoSecrets())
@@ -100,7 +100,7 @@ async def test_authorization_hook_can_refuse_a_subscription(broker, client, vers
 
 async def test_authorization_hook_can_refuse_a_publish(broker, client):
     class ReadOnly(Hook):
-        def client_authorize(self, client, action, topic):
+        def client_authorize(self, client, action, topic, qos, retain):
             return action != "publish"
 
     broker.hooks.add(ReadOnly())

@@ -138,7 +138,7 @@ async def test_a_will_goes_through_the_same_authorization_as_a_publish(broker, c
     from brookmq.core.hooks import Hook
 
     class NoAlarms(Hook):
-        def client_authorize(self, client, action, topic):
+        def client_authorize(self, client, action, topic, qos, retain):
             return False if action == "publish" and topic.startswith("last/alarm") else None
 
     broker.hooks.add(NoAlarms())

@@ -7,13 +7,26 @@ import logging
 import signal
 from pathlib import Path
 
-from brookmq.config.settings import Settings
+from brookmq.config.settings import (
+    AuthenticatorSettings,
+    AuthorizationSettings,
+    BuiltinDatabaseSettings,
+    BuiltinRulesSourceSettings,
+    HttpAuthnSettings,
+    Settings,
+)
 from brookmq.core.broker import Broker
-from brookmq.extensions.authn import Authentication
+from brookmq.extensions.authn.builtin_db import BuiltinDatabase
+from brookmq.extensions.authn.chain import Authentication, Authenticator
+from brookmq.extensions.authn.http import HttpAuthenticator
+from brookmq.extensions.authn.jwt_token import JwtAuthenticator
+from brookmq.extensions.authz.authorization import Authorization
+from brookmq.extensions.authz.sources import BuiltinRules, FileRules, Source
 from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.flapping import FlappingDetector
 from brookmq.extensions.sys_topics import SysTopics
+from brookmq.extensions.tables import collection
 from brookmq.storage.sqlite import SqliteStore
 from brookmq.transport.listener import ListenerRegistry
 
@@ -47,11 +60,9 @@ class BrookMQ:
         )
         self.banned = Banned(self.broker)
         self.authentication = Authentication(self.broker, settings.allow_anonymous)
-        for authenticator in settings.authentication:
-            if authenticator.enable:
-                self.authentication.builtin_database(
-                    authenticator.user_id_type, authenticator.password_hash_algorithm
-                )
+        for entry in settings.authentication:
+            self.authentication.add(make_authenticator(self.broker, entry)).enable = entry.enable
+        self.authorization = make_authorization(self.broker, settings.authorization)
         flapping = settings.flapping_detect
         self.flapping = (
             FlappingDetector(
@@ -73,6 +84,7 @@ class BrookMQ:
             self.delayed.start()
         self.banned.start()
         self.authentication.start()
+        self.authorization.start()
         if self.flapping is not None:
             self.flapping.start()
         await self.listeners.start_enabled()
@@ -99,7 +111,8 @@ class BrookMQ:
         if self.flapping is not None:
             self.flapping.stop()
         await self.banned.stop()
-        self.authentication.stop()
+        await self.authentication.stop()
+        self.authorization.stop()
         if self.store is not None:
             self.store.close()  # commits what is pending
         log.info("BrookMQ node %s stopped", self.broker.node_name)
@@ -113,3 +126,44 @@ class BrookMQ:
         await self.start()
         await stopping.wait()
         await self.stop()
+
+
+def make_authenticator(broker: Broker, entry: AuthenticatorSettings) -> Authenticator:
+    if isinstance(entry, BuiltinDatabaseSettings):
+        return BuiltinDatabase(
+            collection(broker, "authn_users"), entry.user_id_type, entry.password_hash_algorithm
+        )
+    if isinstance(entry, HttpAuthnSettings):
+        return HttpAuthenticator(
+            entry.url,
+            entry.method,
+            entry.headers,
+            entry.body,
+            entry.request_timeout,
+            entry.pool_size,
+            entry.ssl_verify,
+        )
+    return JwtAuthenticator(
+        entry.algorithm,
+        entry.secret,
+        entry.secret_base64_encoded,
+        entry.public_key,
+        entry.from_field,
+        entry.verify_claims,
+    )
+
+
+def make_authorization(broker: Broker, settings: AuthorizationSettings) -> Authorization:
+    sources: list[Source] = []
+    for entry in settings.sources:
+        source: Source = (
+            BuiltinRules(collection(broker, "acl_rules"), entry.max_rules)
+            if isinstance(entry, BuiltinRulesSourceSettings)
+            else FileRules(entry.path, entry.rules)
+        )
+        source.enable = entry.enable
+        sources.append(source)
+    cache = settings.cache
+    return Authorization(
+        broker, sources, settings.no_match, settings.deny_action, cache.enable, cache.max_size, cache.ttl
+    )

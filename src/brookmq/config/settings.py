@@ -10,8 +10,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
     TypeAdapter,
     ValidationError,
     model_validator,
@@ -19,7 +21,9 @@ from pydantic import (
 
 from brookmq.config.units import apply_units, parse_duration
 from brookmq.core.options import MqttOptions
-from brookmq.extensions.authn import PasswordHash
+from brookmq.extensions.authn.passwords import PasswordHash
+from brookmq.extensions.authz.acl_file import RulesError
+from brookmq.extensions.authz.sources import FileRules
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -83,14 +87,124 @@ class DelayedSettings(_Model):
     max_delayed_messages: int = Field(default=0, ge=0)
 
 
-class AuthenticatorSettings(_Model):
-    """One entry of ``authentication`` (EMQX's authenticator config)."""
+class BuiltinDatabaseSettings(_Model):
+    """``authentication`` entry: the built-in database (EMQX's keys and defaults)."""
 
     mechanism: Literal["password_based"] = "password_based"
     backend: Literal["built_in_database"] = "built_in_database"
     enable: bool = True
     user_id_type: Literal["username", "clientid"] = "username"
     password_hash_algorithm: PasswordHash = Field(default_factory=PasswordHash)
+
+
+class HttpAuthnSettings(_Model):
+    """``authentication`` entry: an HTTP service."""
+
+    mechanism: Literal["password_based"] = "password_based"
+    backend: Literal["http"]
+    enable: bool = True
+    method: Literal["post", "get"] = "post"
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: dict[str, str] = Field(
+        default_factory=lambda: {"username": "${username}", "password": "${password}"}
+    )
+    request_timeout: Duration = Field(default=5.0, gt=0)
+    pool_size: int = Field(default=8, ge=1)
+    ssl_verify: bool = True  # check the server's certificate for https URLs
+
+
+class JwtAuthnSettings(_Model):
+    """``authentication`` entry: JWT in the password (or username)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    mechanism: Literal["jwt"]
+    enable: bool = True
+    from_field: Literal["password", "username"] = Field(default="password", alias="from")
+    algorithm: Literal["hmac-based", "public-key"] = "hmac-based"
+    secret: str = ""
+    secret_base64_encoded: bool = False
+    public_key: str = ""
+    verify_claims: dict[str, str] = Field(default_factory=dict)
+
+
+def _authenticator_kind(data: Any) -> str:
+    get = data.get if isinstance(data, dict) else lambda key, default=None: getattr(data, key, default)
+    return "jwt" if get("mechanism") == "jwt" else str(get("backend", "built_in_database"))
+
+
+AuthenticatorSettings = Annotated[
+    Annotated[BuiltinDatabaseSettings, Tag("built_in_database")]
+    | Annotated[HttpAuthnSettings, Tag("http")]
+    | Annotated[JwtAuthnSettings, Tag("jwt")],
+    Discriminator(
+        _authenticator_kind,
+        custom_error_type="authenticator",
+        custom_error_message="backend must be built_in_database or http, or mechanism jwt",
+    ),
+]
+
+
+class AuthzCacheSettings(_Model):
+    enable: bool = True
+    max_size: int = Field(default=32, ge=1)
+    ttl: Duration = Field(default=60.0, gt=0)
+
+
+class BuiltinRulesSourceSettings(_Model):
+    """``authorization.sources`` entry: rules kept in the built-in database."""
+
+    type: Literal["built_in_database"]
+    enable: bool = True
+    max_rules: int = Field(default=100, ge=1)
+
+
+class FileSourceSettings(_Model):
+    """``authorization.sources`` entry: a rules file (EMQX's acl.conf format), or the rules
+    themselves in ``rules``; with neither, BrookMQ's default rules."""
+
+    type: Literal["file"]
+    enable: bool = True
+    path: str = ""
+    rules: str | None = None
+
+    @model_validator(mode="after")
+    def _parse(self) -> FileSourceSettings:
+        try:
+            FileRules(self.path, self.rules)
+        except OSError as exc:
+            raise ValueError(f"path: cannot read {self.path!r}: {exc.strerror}") from None
+        except RulesError as exc:
+            raise ValueError(
+                f"{'path ' + self.path if self.rules is None and self.path else 'rules'}: {exc}"
+            ) from None
+        return self
+
+
+AuthzSourceSettings = Annotated[BuiltinRulesSourceSettings | FileSourceSettings, Field(discriminator="type")]
+
+
+def _default_sources() -> list[AuthzSourceSettings]:
+    """The built-in database's rules first, then the default rules file."""
+    return [BuiltinRulesSourceSettings(type="built_in_database"), FileSourceSettings(type="file")]
+
+
+class AuthorizationSettings(_Model):
+    """``authorization``: EMQX's keys and defaults; the sources are asked in order."""
+
+    no_match: Literal["allow", "deny"] = "allow"
+    deny_action: Literal["ignore", "disconnect"] = "ignore"
+    cache: AuthzCacheSettings = Field(default_factory=AuthzCacheSettings)
+    sources: list[AuthzSourceSettings] = Field(default_factory=lambda: _default_sources())
+
+    @model_validator(mode="after")
+    def _one_of_each(self) -> AuthorizationSettings:
+        kinds = [source.type for source in self.sources]
+        for kind in kinds:
+            if kinds.count(kind) > 1:
+                raise ValueError(f"sources: {kind} is there twice")
+        return self
 
 
 class FlappingSettings(_Model):
@@ -122,10 +236,19 @@ class Settings(_Model):
     delayed: DelayedSettings = Field(default_factory=DelayedSettings)
     flapping_detect: FlappingSettings = Field(default_factory=FlappingSettings)
     authentication: list[AuthenticatorSettings] = Field(default_factory=list)
+    authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
     allow_anonymous: bool = True  # with no authenticator configured
     log: LogSettings = Field(default_factory=LogSettings)
 
     _zone_options: dict[str, MqttOptions] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_authenticator_of_each_kind(self) -> Settings:
+        kinds = [_authenticator_kind(entry.__dict__) for entry in self.authentication]
+        for index, kind in enumerate(kinds):
+            if kind in kinds[:index]:
+                raise ValueError(f"authentication.{index}: a second {kind} authenticator")
+        return self
 
     @model_validator(mode="after")
     def _zones(self) -> Settings:

@@ -65,6 +65,9 @@ class Broker:
         self.on_publish = self.hooks.listeners("message.publish")
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")
+        # EMQX's authorization.deny_action: a denied PUBLISH or SUBSCRIBE disconnects the client
+        # (0x87) instead of being answered with "not authorized" (or dropped at QoS 0).
+        self.deny_disconnects = False
         self.on_acked = self.hooks.listeners("message.acked")
         self.counters = new_counters()
         self.stats = Stats()
@@ -379,14 +382,21 @@ class Broker:
         if pending is not None and not self.closing:
             self.publish_will(*pending)
 
+    def authorize(self, client: Any, action: str, topic: str, qos: int, retain: bool) -> bool:
+        """Whether ``client`` may publish to or subscribe to ``topic``: the ``client.authorize``
+        hooks decide, and no verdict allows. Callers skip this when ``on_authorize`` is empty."""
+        counters = self.counters
+        counters["client.authorize"] += 1
+        if Hooks.decide(self.on_authorize, client, action, topic, qos, retain) is False:
+            counters["authorization.deny"] += 1
+            return False
+        counters["authorization.allow"] += 1
+        return True
+
     def publish_will(self, will: Will, client: Any) -> None:
         """Publish ``client``'s will, if the same authorization as its PUBLISHes allows it."""
-        if self.on_authorize:
-            self.counters["client.authorize"] += 1
-            if Hooks.decide(self.on_authorize, client, "publish", will.topic) is False:
-                self.counters["authorization.deny"] += 1
-                return
-            self.counters["authorization.allow"] += 1
+        if self.on_authorize and not self.authorize(client, "publish", will.topic, will.qos, will.retain):
+            return
         props = {k: v for k, v in will.properties.items() if k != "will_delay_interval"} or None
         now = self.clock.time()
         self.publish(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, NamedTuple
 
 from brookmq.core.hooks import Hooks
@@ -86,7 +87,17 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
         _enhanced_step(conn, props.get("authentication_data"))
         return
     verdict = Hooks.decide(hooks.listeners("client.authenticate"), conn, packet.password)
-    if verdict is False:
+    if inspect.isawaitable(verdict):  # e.g. an HTTP authenticator: read nothing more until it answers
+        conn.suspend(verdict, lambda result: _authenticated(conn, pending, result, False))
+        return
+    _authenticated(conn, pending, verdict, True)
+
+
+def _authenticated(conn: Connection, pending: _PendingConnect, verdict: bool | None, anonymous: bool) -> None:
+    """The password check's verdict: True accepts, False (or None when it failed) refuses; None
+    from no authenticator at all is an anonymous login."""
+    counters = conn.broker.counters
+    if verdict is False or (verdict is None and not anonymous):
         counters["authentication.failure"] += 1
         counters["packets.connack.auth_error"] += 1
         _refuse(conn, rc.BAD_USERNAME_OR_PASSWORD, "not authenticated")

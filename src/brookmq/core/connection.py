@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +67,8 @@ class Connection(asyncio.Protocol):
         "aliases_in",
         "aliases_out",
         "auth_method",
+        "authz_cache",
+        "backlog",
         "broker",
         "cert_client_id",
         "cert_username",
@@ -106,6 +108,7 @@ class Connection(asyncio.Protocol):
         "transport",
         "username",
         "version",
+        "waiting",
         "will",
         "writable",
     )
@@ -154,6 +157,9 @@ class Connection(asyncio.Protocol):
         self._out_size = 0
         self.held = 0  # acknowledgements waiting for the store to commit
         self.is_superuser = False  # set by an authenticator; superusers skip authorization
+        self.authz_cache: dict[Any, Any] | None = None  # kept by the authorization extension
+        self.waiting: asyncio.Future[Any] | None = None  # what suspend() waits for
+        self.backlog: list[pk.Packet] = []  # packets that came in meanwhile
 
     @property
     def listener(self) -> str:
@@ -209,8 +215,45 @@ class Connection(asyncio.Protocol):
         except ProtocolError as exc:
             self.protocol_violation(exc)
         except Exception:
-            log.exception("internal error handling a packet from %r; closing it", self.client_id)
-            self.close_with(rc.UNSPECIFIED_ERROR, "internal_error")
+            self._internal_error()
+
+    def _internal_error(self) -> None:
+        log.exception("internal error handling a packet from %r; closing it", self.client_id)
+        self.close_with(rc.UNSPECIFIED_ERROR, "internal_error")
+
+    def suspend(self, awaitable: Awaitable[Any], then: Callable[[Any], None]) -> None:
+        """Wait for ``awaitable`` (e.g. an HTTP authenticator) without blocking the loop: stop
+        reading, keep the packets already read, then call ``then(result)`` (``None`` when it
+        failed) and handle them in order."""
+        self.handlers = DEFERRED_HANDLERS
+        if self.transport is not None:
+            self.transport.pause_reading()
+        task = self.waiting = asyncio.ensure_future(awaitable)
+        task.add_done_callback(lambda done: self._resume(done, then))
+
+    def _resume(self, task: asyncio.Future[Any], then: Callable[[Any], None]) -> None:
+        self.waiting = None
+        if self.state == CLOSED or task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("waiting for %r failed: %r", self.client_id, exc)
+        self.handlers = HANDLERS
+        backlog, self.backlog = self.backlog, []
+        broker = self.broker
+        broker.batching = True
+        try:
+            try:
+                then(None if exc is not None else task.result())
+            except Exception:
+                self._internal_error()
+            if self.state != CLOSED:
+                self._handle(backlog)
+        finally:
+            broker.batching = False
+            broker.flush()
+        if self.state != CLOSED and self.transport is not None:
+            self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.close("sock_closed")
@@ -251,6 +294,8 @@ class Connection(asyncio.Protocol):
             return
         was_connected = self.state == CONNECTED
         self.state = CLOSED
+        if self.waiting is not None:
+            self.waiting.cancel()
         self.close_reason = reason
         self.disconnected_at = self.broker.clock.time()
         if self._timer is not None:
@@ -534,6 +579,14 @@ HANDLERS: dict[type, Any] = {
     pk.Unsuback: _server_only,
     pk.Pingresp: _server_only,
 }
+
+
+def _defer(conn: Connection, packet: pk.Packet) -> None:
+    conn.backlog.append(packet)
+
+
+# While the connection waits (suspend), what comes in is kept for later.
+DEFERRED_HANDLERS: dict[type, Any] = dict.fromkeys(HANDLERS, _defer)
 
 
 def _not_while_authenticating(conn: Connection, packet: pk.Packet) -> None:

@@ -12,7 +12,9 @@ client.connack         notify     client_connack(client, reason_code)
 client.connected       notify     client_connected(client)
 client.disconnected    notify     client_disconnected(client, reason)
 client.authenticate    decide     client_authenticate(client, password) -> bool|None
-client.authorize       decide     client_authorize(client, action, topic) -> bool|None
+                                    or an awaitable of one (CONNECT waits for it)
+client.authorize       decide     client_authorize(client, action, topic, qos, retain)
+                                    -> bool|None
 client.enhanced_auth.. decide     client_enhanced_authenticate(client, method, data)
                                     -> (reason_code, data)|None
 client.subscribe       transform  client_subscribe(client, topics) -> topics
@@ -83,10 +85,10 @@ class Hook:
     def client_connected(self, client: Any) -> None: ...
     def client_disconnected(self, client: Any, reason: str) -> None: ...
 
-    def client_authenticate(self, client: Any, password: bytes | None) -> bool | None:
+    def client_authenticate(self, client: Any, password: bytes | None) -> Any:
         return None
 
-    def client_authorize(self, client: Any, action: str, topic: str) -> bool | None:
+    def client_authorize(self, client: Any, action: str, topic: str, qos: int, retain: bool) -> bool | None:
         return None
 
     def client_enhanced_authenticate(

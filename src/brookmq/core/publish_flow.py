@@ -43,6 +43,7 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
         raise ProtocolError(rc.RETAIN_NOT_SUPPORTED, "retain is not available")  # [MQTT-3.2.2-14]
     counters["messages.received"] += 1
     counters[_QOS_RECEIVED[qos]] += 1
+    name = topic  # as the client sees it: what authorization judges
     if conn.mountpoint:
         topic = conn.mountpoint + topic
 
@@ -65,16 +66,15 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
             conn.ack(pk.Pubrec(packet_id), mark)
             return
 
-    if broker.on_authorize:
-        counters["client.authorize"] += 1
-        if Hooks.decide(broker.on_authorize, conn, "publish", topic) is False:
-            counters["authorization.deny"] += 1
-            counters["packets.publish.auth_error"] += 1
-            if qos:
-                code = rc.NOT_AUTHORIZED if conn.version == pk.MQTT_5 else rc.SUCCESS
-                conn.ack(pk.Puback(packet_id, code) if qos == 1 else pk.Pubrec(packet_id, code), mark)
-            return
-        counters["authorization.allow"] += 1
+    if broker.on_authorize and not broker.authorize(conn, "publish", name, qos, packet.retain):
+        counters["packets.publish.auth_error"] += 1
+        if broker.deny_disconnects:
+            raise ProtocolError(rc.NOT_AUTHORIZED, f"not authorized to publish to {name}")
+        if qos:
+            # v3 has no way to say no: the message is acknowledged and dropped.
+            code = rc.NOT_AUTHORIZED if conn.version == pk.MQTT_5 else rc.SUCCESS
+            conn.ack(pk.Puback(packet_id, code) if qos == 1 else pk.Pubrec(packet_id, code), mark)
+        return
 
     now = broker.clock.time()
     message = Message(topic, packet.payload, qos, packet.retain, props, conn.client_id, conn.username, now)

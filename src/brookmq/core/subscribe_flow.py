@@ -8,7 +8,7 @@ from brookmq.core.hooks import Hooks
 from brookmq.core.session import Subscription
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
-from brookmq.mqtt.errors import protocol_error
+from brookmq.mqtt.errors import ProtocolError, protocol_error
 from brookmq.mqtt.topics import QUEUE_GROUP, has_wildcard, parse_shared, topic_filter_problem
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ def handle_subscribe(conn: Connection, packet: pk.Subscribe) -> None:
     fns = broker.hooks.listeners("client.subscribe")
     if fns:
         topics = Hooks.fold(fns, list(topics), conn) or []
-    authorize = broker.hooks.listeners("client.authorize")
     codes: list[int] = []
     added: list[tuple[Subscription, bool]] = []
     for topic_filter, options in topics:
@@ -68,14 +67,15 @@ def handle_subscribe(conn: Connection, packet: pk.Subscribe) -> None:
             and len(session.subscriptions) >= opts.max_subscriptions
         ):
             code = rc.QUOTA_EXCEEDED
-        if code == rc.SUCCESS and authorize:
-            counters["client.authorize"] += 1
-            if Hooks.decide(authorize, conn, "subscribe", topic_filter) is False:
-                counters["authorization.deny"] += 1
-                counters["packets.subscribe.auth_error"] += 1
-                code = rc.NOT_AUTHORIZED
-            else:
-                counters["authorization.allow"] += 1
+        if (
+            code == rc.SUCCESS
+            and broker.on_authorize
+            and not broker.authorize(conn, "subscribe", real, options.qos, False)  # a share's topic
+        ):
+            counters["packets.subscribe.auth_error"] += 1
+            if broker.deny_disconnects:
+                raise ProtocolError(rc.NOT_AUTHORIZED, f"not authorized to subscribe to {topic_filter}")
+            code = rc.NOT_AUTHORIZED
         if code != rc.SUCCESS:
             counters["packets.subscribe.error"] += 1
             codes.append(code if v5 else rc.UNSPECIFIED_ERROR)  # v3 has only 0x80 [MQTT-3.9.3-2]

@@ -7,6 +7,22 @@ import asyncio
 from collections.abc import Callable
 
 
+class LayerTransport(asyncio.Transport):
+    """The transport a layer gives its upper protocol; reading is paused on the one below."""
+
+    def __init__(self, layer: StreamLayer) -> None:
+        super().__init__()
+        self._layer = layer
+
+    def pause_reading(self) -> None:
+        if self._layer.raw is not None:
+            self._layer.raw.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._layer.raw is not None:
+            self._layer.raw.resume_reading()
+
+
 class StreamLayer(asyncio.Protocol):
     def __init__(
         self,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from brookmq.transport.certs import default_certificates
-from brookmq.transport.layer import StreamLayer
+from brookmq.transport.layer import LayerTransport, StreamLayer
 from brookmq.transport.options import SslOptions
 
 log = logging.getLogger("brookmq.tls")
@@ -42,12 +42,10 @@ def server_context(options: SslOptions, data_dir: str | Path) -> ssl.SSLContext:
     return ctx
 
 
-class TlsTransport(asyncio.Transport):
+class TlsTransport(LayerTransport):
     """What the upper protocol writes to: plaintext in, TLS records out."""
 
-    def __init__(self, layer: TlsLayer) -> None:
-        super().__init__()
-        self._layer = layer
+    _layer: TlsLayer
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._layer.send(data)
@@ -60,14 +58,6 @@ class TlsTransport(asyncio.Transport):
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return self._layer.extra(name, default)
-
-    def pause_reading(self) -> None:
-        if self._layer.raw is not None:
-            self._layer.raw.pause_reading()
-
-    def resume_reading(self) -> None:
-        if self._layer.raw is not None:
-            self._layer.raw.resume_reading()
 
 
 class TlsLayer(StreamLayer):

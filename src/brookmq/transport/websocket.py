@@ -26,7 +26,7 @@ from wsproto.events import (
 )
 from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
-from brookmq.transport.layer import StreamLayer
+from brookmq.transport.layer import LayerTransport, StreamLayer
 from brookmq.transport.options import WebsocketOptions
 
 log = logging.getLogger("brookmq.websocket")
@@ -35,12 +35,10 @@ _ERROR_CODES = {1002, 1007, 1009}  # protocol error, invalid payload, message to
 _BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
-class WsTransport(asyncio.Transport):
+class WsTransport(LayerTransport):
     """What the MQTT connection writes to: bytes in, binary frames out."""
 
-    def __init__(self, layer: WebSocketLayer) -> None:
-        super().__init__()
-        self._layer = layer
+    _layer: WebSocketLayer
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._layer.send_binary(bytes(data))

@@ -103,7 +103,10 @@ def test_environment_overrides_the_file(tmp_path) -> None:
         ({"BROOKMQ_DURABILITY__FLUSH_INTERVAL": "0ms"}, "durability.flush_interval"),
         ({"BROOKMQ_DURABILITY__SYNCHRONOUS": "off"}, "durability.synchronous"),
         ({"BROOKMQ_DELAYED__MAX_DELAYED_MESSAGES": "-1"}, "delayed.max_delayed_messages"),
-        ({"BROOKMQ_AUTHENTICATION": '[{backend = "ldap"}]'}, "authentication.0.backend"),
+        (
+            {"BROOKMQ_AUTHENTICATION": '[{backend = "ldap"}]'},
+            "authentication.0: backend must be built_in_database or http",
+        ),
         (
             {"BROOKMQ_AUTHENTICATION": '[{password_hash_algorithm {name = "bcrypt", salt_rounds = 20}}]'},
             "salt_rounds: must be 5..10",

@@ -23,22 +23,22 @@ def test_only_overridden_methods_are_dispatched() -> None:
 
 def test_decide_first_verdict_wins_by_priority() -> None:
     class Abstain(Hook):
-        def client_authorize(self, client, action, topic):
+        def client_authorize(self, client, action, topic, qos, retain):
             return None
 
     class Deny(Hook):
-        def client_authorize(self, client, action, topic):
+        def client_authorize(self, client, action, topic, qos, retain):
             return False
 
     class Allow(Hook):
-        def client_authorize(self, client, action, topic):
+        def client_authorize(self, client, action, topic, qos, retain):
             return True
 
     hooks = Hooks()
     hooks.add(Allow(), priority=0)
     hooks.add(Deny(), priority=5)
     hooks.add(Abstain(), priority=10)
-    assert Hooks.decide(hooks.listeners("client.authorize"), None, "publish", "t") is False
+    assert Hooks.decide(hooks.listeners("client.authorize"), None, "publish", "t", 0, False) is False
 
 
 def test_transform_folds_and_none_stops() -> None:

@@ -1,0 +1,96 @@
+"""The built-in database authenticator (``password_based:built_in_database``).
+
+Users (``user_id``, salted password hash, ``is_superuser``) live in the store's ``authn_users``
+collection, keyed by ``user_id_type`` (``username`` or ``clientid``): one table, two views,
+which the v3/v4 ``auth_username`` / ``auth_clientid`` APIs share.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from brookmq.core.store import Collection
+from brookmq.extensions.authn.chain import Authenticator
+from brookmq.extensions.authn.passwords import PasswordHash
+
+
+class UserExists(ValueError):
+    pass
+
+
+class BuiltinDatabase(Authenticator):
+    """``password_based:built_in_database``."""
+
+    id = "password_based:built_in_database"
+
+    def __init__(
+        self,
+        users: Collection,
+        user_id_type: Literal["username", "clientid"] = "username",
+        password_hash: PasswordHash | None = None,
+    ) -> None:
+        super().__init__()
+        self.users = users
+        self.user_id_type = user_id_type
+        self.password_hash = password_hash or PasswordHash()
+
+    def _key(self, user_id: str) -> str:
+        return f"{self.user_id_type}:{user_id}"
+
+    def _get(self, user_id: str) -> dict[str, Any] | None:
+        return self.users.get(self._key(user_id))
+
+    def _put(self, user_id: str, doc: dict[str, Any]) -> None:
+        self.users.put(self._key(user_id), doc)
+
+    def add_user(self, user_id: str, password: str, is_superuser: bool = False) -> dict[str, Any]:
+        if not user_id:
+            raise ValueError("user_id must not be empty")
+        if self._get(user_id) is not None:
+            raise UserExists("User already exists")
+        self._put(user_id, self._record(user_id, password, is_superuser))
+        return {"user_id": user_id, "is_superuser": is_superuser}
+
+    def update_user(
+        self, user_id: str, password: str | None = None, is_superuser: bool | None = None
+    ) -> dict[str, Any] | None:
+        doc = self._get(user_id)
+        if doc is None:
+            return None
+        superuser = doc["is_superuser"] if is_superuser is None else is_superuser
+        if password is not None:
+            doc = self._record(user_id, password, superuser)
+        doc["is_superuser"] = superuser
+        self._put(user_id, doc)
+        return {"user_id": user_id, "is_superuser": superuser}
+
+    def delete_user(self, user_id: str) -> bool:
+        return self.users.delete(self._key(user_id))
+
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """``{user_id, is_superuser}``: never the hash or the salt."""
+        doc = self._get(user_id)
+        return None if doc is None else {"user_id": user_id, "is_superuser": doc["is_superuser"]}
+
+    def _record(self, user_id: str, password: str, is_superuser: bool) -> dict[str, Any]:
+        salt = self.password_hash.new_salt()
+        return {
+            "user_id": user_id,
+            "password_hash": self.password_hash.hash(password, salt),
+            "salt": salt,
+            "is_superuser": is_superuser,
+        }
+
+    def authenticate(self, client: Any, password: bytes | None) -> bool | None:
+        user_id = client.username if self.user_id_type == "username" else client.client_id
+        doc = self._get(user_id) if user_id else None
+        if doc is None:
+            return None
+        try:
+            given = (password or b"").decode()
+        except UnicodeDecodeError:
+            return False
+        if not self.password_hash.verify(given, doc["salt"], doc["password_hash"]):
+            return False
+        client.is_superuser = bool(doc["is_superuser"])
+        return True
