@@ -193,7 +193,9 @@ def test_denied_wills_and_retained_messages_go_nowhere(node: BrokerProcess) -> N
     try:
         assert watcher.subscribe("wills/#") == 1
         for topic in ("wills/denied", "wills/allowed"):
-            Session(node.port, mqtt.MQTTv311, topic.replace("/", "-"), "http-user", "pw", will=topic).close(False)
+            Session(node.port, mqtt.MQTTv311, topic.replace("/", "-"), "http-user", "pw", will=topic).close(
+                False
+            )
         assert sorted(watcher.received(1.0)) == ["wills/allowed"]
         assert watcher.publish("noretain/x", retain=True) == 0x87
         assert watcher.publish("noretain/x", retain=False) == 0x10

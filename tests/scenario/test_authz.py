@@ -6,6 +6,8 @@ import pytest
 from tests.conftest import VERSIONS
 from tests.memory import MemoryClient, drop, settle
 
+from brookmq.core import authz_cache
+from brookmq.core.authz_cache import AuthzCacheOptions
 from brookmq.core.broker import Broker
 from brookmq.core.clock import ManualClock
 from brookmq.extensions.authz.authorization import Authorization
@@ -17,11 +19,13 @@ DENIED_SUB = {pk.MQTT_5: 0x87, pk.MQTT_3_1_1: 0x80}
 REMOTE = "192.0.2.7"  # not 127.0.0.1, which the default rules let do anything
 
 
-def authorization(broker: Broker, rules: str | None = None, **kwargs) -> Authorization:
+def authorization(
+    broker: Broker, rules: str | None = None, cache: AuthzCacheOptions | None = None, **kwargs
+) -> Authorization:
     """The built-in database first, then a rules file (BrookMQ's default when ``rules`` is None)."""
     store = broker.store or MemoryStore()
     sources = [BuiltinRules(store.collection("acl_rules")), FileRules(text=rules)]
-    authz = Authorization(broker, sources, **kwargs)
+    authz = Authorization(broker, sources, cache=cache, **kwargs)
     authz.start()
     return authz
 
@@ -201,27 +205,32 @@ async def test_superusers_skip_every_rule(clock) -> None:
     assert suback(client(broker, "other"), "t") == 0x87
 
 
-async def test_the_cache_answers_repeats_until_its_ttl_and_keeps_max_size(
-    clock: ManualClock, monkeypatch
-) -> None:
+async def test_the_cache_answers_repeats_until_its_ttl_and_keeps_max_size(clock: ManualClock) -> None:
     broker = Broker(clock=clock)
-    authz = authorization(broker, "{allow, all}.", cache_max_size=3, cache_ttl=60.0)
-    now = [1000.0]
-    monkeypatch.setattr("brookmq.extensions.authz.authorization.time.monotonic", lambda: now[0])
+    authorization(broker, "{allow, all}.", cache=AuthzCacheOptions(size=3, ttl=60.0))
     c = client(broker, "c")
     for _ in range(3):
         c.publish("t", qos=0)
     assert (broker.counters["authorization.cache_miss"], broker.counters["authorization.cache_hit"]) == (1, 2)
     for topic in ("a", "b", "c"):
         c.publish(topic, qos=0)
-    entries = authz.cache_entries(c.conn)
+    entries = authz_cache.entries(c.conn, clock.time())
     assert [e["topic"] for e in entries] == ["a", "b", "c"]  # "t", the oldest, made room
     assert entries[0]["access"] == {"action_type": "publish", "qos": 0, "retain": False}
-    assert entries[0]["result"] == "allow"
-    now[0] += 61
-    assert authz.cache_entries(c.conn) == []
+    assert entries[0]["result"] == "allow" and entries[0]["updated_time"] == int(clock.time() * 1000)
+    clock.advance(61)
+    assert authz_cache.entries(c.conn, clock.time()) == []
     c.publish("a", qos=0)
     assert broker.counters["authorization.cache_miss"] == 5
+
+
+async def test_without_the_cache_every_publish_is_judged(clock) -> None:
+    broker = Broker(clock=clock)
+    authorization(broker, "{allow, all}.", cache=AuthzCacheOptions(enable=False))
+    c = client(broker, "c")
+    for _ in range(3):
+        c.publish("t", qos=0)
+    assert broker.counters["authorization.matched.allow"] == 3 and c.conn.authz_cache is None
 
 
 async def test_rule_changes_and_clearing_empty_the_caches(clock) -> None:
@@ -233,12 +242,22 @@ async def test_rule_changes_and_clearing_empty_the_caches(clock) -> None:
     assert isinstance(db, BuiltinRules)
     db.set_rules("clientid", "c", [{"topic": "t", "permission": "deny", "action": "publish"}])
     assert puback(c, "t") == 0x10  # still cached, as in EMQX
-    authz.clear_cache(c.conn)
-    assert authz.cache_entries(c.conn) == []
+    c.conn.authz_cache = None  # what the API's "clean this client's cache" does
     assert puback(c, "t") == 0x87
     db.delete("clientid", "c")
     authz.changed()
+    assert authz_cache.entries(c.conn, clock.time()) == []
     assert puback(c, "t") == 0x10
+
+
+async def test_with_nothing_to_ask_authorization_steps_aside(clock) -> None:
+    broker = Broker(clock=clock)
+    authz = Authorization(broker, [], no_match="allow")
+    authz.start()
+    assert broker.on_authorize == []  # no rules, allow: PUBLISH skips authorization altogether
+    authz.no_match = "deny"
+    authz.changed()
+    assert suback(client(broker, "c"), "t") == 0x87
 
 
 async def test_built_in_rules_survive_a_restart(clock) -> None:

@@ -15,6 +15,7 @@ from brookmq.config.settings import (
     HttpAuthnSettings,
     Settings,
 )
+from brookmq.core.authz_cache import AuthzCacheOptions
 from brookmq.core.broker import Broker
 from brookmq.extensions.authn.builtin_db import BuiltinDatabase
 from brookmq.extensions.authn.chain import Authentication, Authenticator
@@ -163,7 +164,5 @@ def make_authorization(broker: Broker, settings: AuthorizationSettings) -> Autho
         )
         source.enable = entry.enable
         sources.append(source)
-    cache = settings.cache
-    return Authorization(
-        broker, sources, settings.no_match, settings.deny_action, cache.enable, cache.max_size, cache.ttl
-    )
+    cache = AuthzCacheOptions(settings.cache.enable, settings.cache.max_size, settings.cache.ttl)
+    return Authorization(broker, sources, settings.no_match, settings.deny_action, cache)

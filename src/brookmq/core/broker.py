@@ -11,8 +11,10 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
+from brookmq.core import authz_cache
 from brookmq.core.alarms import Alarms
 from brookmq.core.client import LocalClient
 from brookmq.core.clock import Clock
@@ -29,12 +31,15 @@ from brookmq.mqtt.packets import MQTT_5, SubscriptionOptions, Will
 log = logging.getLogger("brookmq.broker")
 
 
-class WillOwner(NamedTuple):
+@dataclass(slots=True)
+class WillOwner:
     """Who a will restored from the store belongs to, for its authorization and origin."""
 
     client_id: str
     username: str | None
     peerhost: str
+    is_superuser: bool = False
+    authz_cache: dict[Any, Any] | None = None
 
 
 class Broker:
@@ -65,6 +70,7 @@ class Broker:
         self.on_publish = self.hooks.listeners("message.publish")
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")
+        self.authz_cache = authz_cache.AuthzCacheOptions()
         # EMQX's authorization.deny_action: a denied PUBLISH or SUBSCRIBE disconnects the client
         # (0x87) instead of being answered with "not authorized" (or dropped at QoS 0).
         self.deny_disconnects = False
@@ -383,15 +389,40 @@ class Broker:
             self.publish_will(*pending)
 
     def authorize(self, client: Any, action: str, topic: str, qos: int, retain: bool) -> bool:
-        """Whether ``client`` may publish to or subscribe to ``topic``: the ``client.authorize``
-        hooks decide, and no verdict allows. Callers skip this when ``on_authorize`` is empty."""
+        """Whether ``client`` may publish to or subscribe to ``topic``: a superuser may; else
+        the cache, else the ``client.authorize`` hooks decide (no verdict allows). Callers skip
+        this when ``on_authorize`` is empty: without an authorization hook all is allowed."""
         counters = self.counters
-        counters["client.authorize"] += 1
-        if Hooks.decide(self.on_authorize, client, action, topic, qos, retain) is False:
-            counters["authorization.deny"] += 1
-            return False
-        counters["authorization.allow"] += 1
-        return True
+        if client.is_superuser:
+            counters["authorization.superuser"] += 1
+            allowed = True
+        else:
+            cache = client.authz_cache
+            key = (action, topic, qos, retain)
+            entry = cache.get(key) if cache is not None else None
+            if entry is not None and entry[1] > self.clock.time():
+                counters["authorization.cache_hit"] += 1
+                allowed = entry[0]
+            else:
+                allowed = self._authorize_miss(client, key)
+        counters["authorization.allow" if allowed else "authorization.deny"] += 1
+        return allowed
+
+    def _authorize_miss(self, client: Any, key: authz_cache.Key) -> bool:
+        self.counters["client.authorize"] += 1  # the hooks run: counted as EMQX does
+        allowed = Hooks.decide(self.on_authorize, client, *key) is not False
+        options = self.authz_cache
+        if options.enable:
+            self.counters["authorization.cache_miss"] += 1
+            authz_cache.remember(client, key, allowed, self.clock.time(), options)
+        return allowed
+
+    def clear_authz_caches(self) -> None:
+        """Forget every connection's cached verdicts (rules or settings changed)."""
+        for session in self.sessions.values():
+            conn = session.connection
+            if conn is not None and hasattr(conn, "authz_cache"):
+                conn.authz_cache = None
 
     def publish_will(self, will: Will, client: Any) -> None:
         """Publish ``client``'s will, if the same authorization as its PUBLISHes allows it."""
