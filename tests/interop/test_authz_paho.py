@@ -150,7 +150,7 @@ def test_each_authenticator_of_the_chain(node: BrokerProcess, protocol: int) -> 
     assert connack(port, protocol, "h2", "http-denied", "pw") == 0x86
     assert connack(port, protocol, "d1", "db-user", "db-pass") == 0  # HTTP ignores it, the database knows it
     assert connack(port, protocol, "d2", "db-user", "nope") == 0x86
-    assert connack(port, protocol, "x1", "stranger", "pw") == 0x86
+    assert connack(port, protocol, "x1", "stranger", "pw") == 0x87  # nobody knows a stranger
 
 
 @VERSIONS

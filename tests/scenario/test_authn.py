@@ -18,6 +18,7 @@ from brookmq.mqtt import packets as pk
 from brookmq.storage.memory import MemoryStore
 
 BAD_PASSWORD = {pk.MQTT_5: 0x86, pk.MQTT_3_1_1: 0x04}
+NOT_AUTHORIZED = {pk.MQTT_5: 0x87, pk.MQTT_3_1_1: 0x05}  # nobody knows the client
 
 
 def chain(clock: ManualClock, store: MemoryStore | None = None, **kwargs) -> tuple[Broker, Authentication]:
@@ -44,7 +45,7 @@ async def test_without_authenticators_anyone_may_connect_unless_anonymous_is_off
     assert login(broker, version, "c", None, None)[1] == 0
     assert broker.counters["authentication.success.anonymous"] == 1
     closed, _ = chain(clock, allow_anonymous=False)
-    assert login(closed, version, "c", None, None)[1] == BAD_PASSWORD[version]
+    assert login(closed, version, "c", None, None)[1] == NOT_AUTHORIZED[version]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -58,8 +59,8 @@ async def test_the_built_in_database_checks_username_and_password(clock, version
     c, code = login(broker, version, "c2", "root", b"toor")
     assert code == 0 and c.conn.is_superuser is True
     assert login(broker, version, "c3", "alice", b"wrong")[1] == BAD_PASSWORD[version]
-    assert login(broker, version, "c4", "nobody", b"s3cret")[1] == BAD_PASSWORD[version]  # no one knows it
-    assert login(broker, version, "c5", None, None)[1] == BAD_PASSWORD[version]
+    assert login(broker, version, "c4", "nobody", b"s3cret")[1] == NOT_AUTHORIZED[version]
+    assert login(broker, version, "c5", None, None)[1] == NOT_AUTHORIZED[version]
     assert (broker.counters["authentication.success"], broker.counters["authentication.failure"]) == (2, 3)
 
 
@@ -67,7 +68,7 @@ async def test_users_keyed_by_client_id(clock) -> None:
     broker, authn = chain(clock)
     builtin(authn, "clientid").add_user("sensor-1", "pw")
     assert login(broker, pk.MQTT_5, "sensor-1", "anything", b"pw")[1] == 0
-    assert login(broker, pk.MQTT_5, "sensor-2", "anything", b"pw")[1] == 0x86
+    assert login(broker, pk.MQTT_5, "sensor-2", "anything", b"pw")[1] == 0x87
 
 
 ALGORITHMS = [
@@ -117,7 +118,7 @@ async def test_users_are_updated_deleted_and_survive_a_restart(clock) -> None:
     builtin(authn)
     assert login(broker, pk.MQTT_5, "a", "alice", b"new")[1] == 0
     assert login(broker, pk.MQTT_5, "b", "alice", b"old")[1] == 0x86
-    assert login(broker, pk.MQTT_5, "c", "bob", b"pw")[1] == 0x86
+    assert login(broker, pk.MQTT_5, "c", "bob", b"pw")[1] == 0x87  # deleted: unknown
 
 
 async def test_an_authenticator_that_fails_denies(clock) -> None:

@@ -129,7 +129,7 @@ async def test_ignore_and_error_statuses_pass_to_the_next_authenticator(clock, s
     assert (await login(broker, "carol"))[1] == 0  # 503: ignored, the database knows carol
     assert (await login(broker, "carol", b"wrong"))[1] == 0x86
     service.answers["dave"] = (500, {}, 0)
-    assert (await login(broker, "dave"))[1] == 0x86  # nobody else knows dave
+    assert (await login(broker, "dave"))[1] == 0x87  # nobody else knows dave: not authorized
     assert http.metrics["nomatch"] == 4
     await http.close()
 

@@ -93,14 +93,16 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
     _authenticated(conn, pending, verdict, True)
 
 
-def _authenticated(conn: Connection, pending: _PendingConnect, verdict: bool | None, anonymous: bool) -> None:
-    """The password check's verdict: True accepts, False (or None when it failed) refuses; None
-    from no authenticator at all is an anonymous login."""
+def _authenticated(conn: Connection, pending: _PendingConnect, verdict: object, anonymous: bool) -> None:
+    """The password check's verdict: True accepts; False refuses as bad credentials (0x86, v3
+    0x04); a reason code refuses with it (e.g. 0x87 not authorized, v3 0x05); None is an
+    anonymous login, or a refusal (0x86) when it comes from a failed wait."""
     counters = conn.broker.counters
-    if verdict is False or (verdict is None and not anonymous):
+    if verdict is not True and (verdict is not None or not anonymous):
         counters["authentication.failure"] += 1
         counters["packets.connack.auth_error"] += 1
-        _refuse(conn, rc.BAD_USERNAME_OR_PASSWORD, "not authenticated")
+        code = verdict if isinstance(verdict, int) and verdict is not False else rc.BAD_USERNAME_OR_PASSWORD
+        _refuse(conn, code, "not authenticated" if code == rc.BAD_USERNAME_OR_PASSWORD else "not authorized")
         return
     if verdict is None:
         counters["client.auth.anonymous"] += 1

@@ -11,8 +11,9 @@ client.connect         transform  client_connect(client, props) -> props
 client.connack         notify     client_connack(client, reason_code)
 client.connected       notify     client_connected(client)
 client.disconnected    notify     client_disconnected(client, reason)
-client.authenticate    decide     client_authenticate(client, password) -> bool|None
-                                    or an awaitable of one (CONNECT waits for it)
+client.authenticate    decide     client_authenticate(client, password) -> bool|None, a
+                                    CONNACK reason code to refuse with, or an awaitable
+                                    of one of those (CONNECT waits for it)
 client.authorize       decide     client_authorize(client, action, topic, qos, retain)
                                     -> bool|None
 client.enhanced_auth.. decide     client_enhanced_authenticate(client, method, data)

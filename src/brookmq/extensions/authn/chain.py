@@ -3,7 +3,9 @@
 Each enabled authenticator is asked in order; the first that knows the client decides (allow
 or deny), one that does not know it (``None``, EMQX's ``ignore``) passes. With no enabled
 authenticator every client is let in (EMQX's default) unless ``allow_anonymous`` is off; with
-authenticators and none that knows the client, it is refused. An authenticator that fails
+authenticators and none that knows the client, it is refused as not authorized (0x87, v3
+0x05); a wrong password or token is refused as bad credentials (0x86, v3 0x04). An
+authenticator that fails
 (raises) denies: it never lets anyone in. An authenticator may answer with an awaitable (an
 HTTP request); then the rest of the chain runs when it is done, and CONNECT waits for it.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from brookmq.core.broker import Broker
 from brookmq.core.hooks import Hook
+from brookmq.mqtt import reason_codes as rc
 
 log = logging.getLogger("brookmq.authn")
 
@@ -84,7 +87,7 @@ class Authentication(Hook):
     def client_authenticate(self, client: Any, password: bytes | None) -> Any:
         chain = [a for a in self.authenticators if a.enable]
         if not chain:
-            return None if self.allow_anonymous else False
+            return None if self.allow_anonymous else rc.NOT_AUTHORIZED
         return self._run(chain, 0, client, password)
 
     def _run(self, chain: list[Authenticator], start: int, client: Any, password: bytes | None) -> Any:
@@ -100,7 +103,7 @@ class Authentication(Hook):
             authenticator.count(verdict)
             if verdict is not None:
                 return verdict
-        return False
+        return rc.NOT_AUTHORIZED  # nobody knows this client
 
     async def _finish(
         self,
@@ -109,7 +112,7 @@ class Authentication(Hook):
         pending: Awaitable[bool | None],
         client: Any,
         password: bytes | None,
-    ) -> bool:
+    ) -> bool | int:
         try:
             verdict = await pending
         except Exception:
@@ -119,4 +122,4 @@ class Authentication(Hook):
         if verdict is not None:
             return verdict
         rest = self._run(chain, index + 1, client, password)
-        return bool(await rest) if inspect.isawaitable(rest) else bool(rest)
+        return await rest if inspect.isawaitable(rest) else rest
