@@ -34,6 +34,7 @@ authorization {
     {
       type = file
       rules = \"\"\"
+        {deny, all, subscribe, ["$SYS/brokers/#"]}.
         {allow, all, all, ["users/%%u/#"]}.
         {deny, all, all, ["users/#"]}.
         {deny, all, publish, ["readonly/#", "wills/denied"]}.
@@ -117,6 +118,7 @@ def service() -> Iterator[AuthServer]:
             "http-user": (200, {"result": "allow"}, 0.0),
             "http-root": (200, {"result": "allow", "is_superuser": True}, 0.0),
             "http-denied": (200, {"result": "deny"}, 0.0),
+            "+": (200, {"result": "allow"}, 0.0),
         }
         yield server
 
@@ -175,6 +177,21 @@ def test_rules_from_the_file_and_the_database(node: BrokerProcess, protocol: int
         assert db_user.subscribe("db/other") == 1
     finally:
         db_user.close()
+
+
+@VERSIONS
+def test_a_wildcard_username_widens_nothing_and_sys_topics_follow_deny_rules(
+    node: BrokerProcess, protocol
+) -> None:
+    denied_sub = 0x87 if protocol == mqtt.MQTTv5 else 0x80
+    plus = Session(node.port, protocol, "p1", "+", "pw")
+    try:
+        assert plus.subscribe("users/+/inbox") == denied_sub  # "users/%u/#" is "users/<the word +>/#"
+        assert plus.subscribe("users/http-user/inbox") == denied_sub
+        assert plus.subscribe("$SYS/brokers/+/version") == denied_sub
+        assert plus.subscribe("$SYS/other") == 1
+    finally:
+        plus.close()
 
 
 @VERSIONS
