@@ -71,6 +71,7 @@ def start_brookmq(port: int, ws_port: int) -> subprocess.Popen[bytes]:
         BROOKMQ_LISTENERS__WS__DEFAULT__BIND=f"127.0.0.1:{ws_port}",
         BROOKMQ_LISTENERS__SSL__DEFAULT__ENABLE="false",
         BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE="false",
+        BROOKMQ_DASHBOARD__LISTENERS__HTTP__ENABLE="false",
         BROOKMQ_NODE__DATA_DIR=str(WORK / "brookmq-data"),
         BROOKMQ_LOG__LEVEL="warning",
     )

@@ -27,6 +27,7 @@ class BrokerProcess:
         self.data_dir = data_dir
         self.args = ["--config", str(config)] if config is not None else []
         self.port = free_port()
+        self.api_port = free_port()  # the dashboard listener (management API)
         self.env = dict(
             os.environ,
             BROOKMQ_NODE__DATA_DIR=str(data_dir),
@@ -35,6 +36,7 @@ class BrokerProcess:
             BROOKMQ_LISTENERS__SSL__DEFAULT__ENABLE="false",
             BROOKMQ_LISTENERS__WS__DEFAULT__ENABLE="false",
             BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE="false",
+            BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND=f"127.0.0.1:{self.api_port}",
             **env,
         )
         self.proc: subprocess.Popen[str] | None = None

@@ -60,7 +60,12 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBroker]:
     client = ca.issue_cert("sensor-42@example.com", common_name="sensor-42")
     client.private_key_and_cert_chain_pem.write_to_path(str(pki["client"]))
     ports = {kind: free_port() for kind in ("tcp", "ssl", "ws", "wss", "mutual")}
-    env = dict(os.environ, BROOKMQ_NODE__DATA_DIR=str(data_dir), BROOKMQ_SYS_TOPICS__SYS_MSG_INTERVAL="0")
+    env = dict(
+        os.environ,
+        BROOKMQ_NODE__DATA_DIR=str(data_dir),
+        BROOKMQ_SYS_TOPICS__SYS_MSG_INTERVAL="0",
+        BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND=f"127.0.0.1:{free_port()}",
+    )
     for kind in ("tcp", "ssl", "ws", "wss"):
         env[f"BROOKMQ_LISTENERS__{kind.upper()}__DEFAULT__BIND"] = f"127.0.0.1:{ports[kind]}"
     mutual = "BROOKMQ_LISTENERS__SSL__MUTUAL__"

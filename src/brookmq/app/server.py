@@ -7,6 +7,8 @@ import logging
 import signal
 from pathlib import Path
 
+from brookmq.api.server import DashboardListener
+from brookmq.api.v5.app import create_app
 from brookmq.config.settings import (
     AuthenticatorSettings,
     AuthorizationSettings,
@@ -28,6 +30,9 @@ from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.flapping import FlappingDetector
 from brookmq.extensions.sys_topics import SysTopics
 from brookmq.extensions.tables import collection
+from brookmq.service.api_keys import ApiKeys
+from brookmq.service.dashboard import DashboardUsers
+from brookmq.service.services import Services
 from brookmq.storage.sqlite import SqliteStore
 from brookmq.transport.listener import ListenerRegistry
 
@@ -76,6 +81,25 @@ class BrookMQ:
             self.broker, settings.listeners.as_dict(), settings.node.data_dir, settings.zone_options()
         )
         self.sys_topics: SysTopics | None = None
+        dashboard = settings.dashboard
+        self.services = Services(
+            self.broker,
+            DashboardUsers(
+                collection(self.broker, "dashboard_users"),
+                collection(self.broker, "dashboard_tokens"),
+                collection(self.broker, "settings"),
+                dashboard.token_expired_time,
+                dashboard.default_password,
+            ),
+            ApiKeys(collection(self.broker, "api_keys")),
+        )
+        self.dashboard = (
+            DashboardListener(
+                create_app(self.services, dashboard.swagger_support), dashboard.listeners.http.bind
+            )
+            if dashboard.listeners.http.enable
+            else None
+        )
 
     async def start(self) -> None:
         self.broker.restore()
@@ -98,10 +122,36 @@ class BrookMQ:
             sys_conf.sys_event_messages.client_disconnected,
         )
         self.sys_topics.start()
+        self._start_management()
+        if self.dashboard is not None:
+            await self.dashboard.start()
         log.info("BrookMQ node %s started", self.broker.node_name)
+
+    def _start_management(self) -> None:
+        users = self.services.users
+        users.ensure_default_user()
+        if users.default_password_in_use():
+            log.warning(
+                "\n%s\nThe dashboard user 'admin' still has the default password 'public'.\n"
+                "Anyone who can reach the management API can take over this broker. Change it:\n"
+                "POST /api/v5/users/admin/change_pwd, or set dashboard.default_password before the\n"
+                "first start (BROOKMQ_DASHBOARD__DEFAULT_PASSWORD).\n%s",
+                "!" * 78,
+                "!" * 78,
+            )
+        bootstrap = self.settings.api_key.bootstrap_file
+        if bootstrap:
+            try:
+                loaded = self.services.api_keys.load_bootstrap(bootstrap)
+            except OSError as exc:
+                log.error("api_key.bootstrap_file %s cannot be read: %s", bootstrap, exc.strerror)
+            else:
+                log.info("%d API keys loaded from %s", loaded, bootstrap)
 
     async def stop(self) -> None:
         """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""
+        if self.dashboard is not None:
+            await self.dashboard.stop()
         await self.listeners.stop_all(reason="shutdown")
         if self.sys_topics is not None:
             await self.sys_topics.stop()

@@ -216,6 +216,28 @@ class FlappingSettings(_Model):
     ban_time: Duration = Field(default=300.0, gt=0)
 
 
+class DashboardHttpSettings(_Model):
+    enable: bool = True
+    bind: str = "0.0.0.0:18083"
+
+
+class DashboardListenersSettings(_Model):
+    http: DashboardHttpSettings = Field(default_factory=DashboardHttpSettings)
+
+
+class DashboardSettings(_Model):
+    """``dashboard``: the listener of the management API and its login rules (EMQX's keys)."""
+
+    listeners: DashboardListenersSettings = Field(default_factory=DashboardListenersSettings)
+    token_expired_time: Duration = Field(default=3600.0, gt=0)
+    default_password: str = "public"  # the password `admin` gets at the very first start
+    swagger_support: bool = True
+
+
+class ApiKeySettings(_Model):
+    bootstrap_file: str = ""  # `key:secret[:role]` lines, loaded at every start
+
+
 class LogSettings(_Model):
     level: Literal["debug", "info", "warning", "error", "critical"] = "info"
 
@@ -238,6 +260,8 @@ class Settings(_Model):
     authentication: list[AuthenticatorSettings] = Field(default_factory=list)
     authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
     allow_anonymous: bool = True  # with no authenticator configured
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    api_key: ApiKeySettings = Field(default_factory=ApiKeySettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     _zone_options: dict[str, MqttOptions] = PrivateAttr(default_factory=dict)

@@ -65,6 +65,7 @@ CLIENT_TABLES = tuple(t for t in TABLES if t.per_client)
 # Management data: one table of JSON documents per collection (see core.store.Collection).
 COLLECTIONS = (
     "dashboard_users",
+    "dashboard_tokens",
     "api_keys",
     "banned",
     "authn_users",

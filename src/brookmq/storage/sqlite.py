@@ -37,7 +37,9 @@ from brookmq.storage.tables import TableStore
 
 log = logging.getLogger("brookmq.storage")
 
-SCHEMA_VERSION = 1
+# 1: the first schema. 2: adds the dashboard_tokens collection. Versions so far only add
+# tables, so one step brings any older database up to date.
+SCHEMA_VERSION = 2
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 _RETRY_MAX = 5.0  # seconds between attempts while commits fail
 
@@ -59,12 +61,12 @@ def _migrate(db: sqlite3.Connection) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
         raise _Unusable(f"schema version {version} is newer than this BrookMQ's ({SCHEMA_VERSION})")
-    if version < 1:
+    if version < SCHEMA_VERSION:
         with db:
             for table in _all_tables():
                 columns, keys = ", ".join(table.columns), ", ".join(table.columns[: table.key])
                 db.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns}, PRIMARY KEY ({keys}))")
-            db.execute("PRAGMA user_version = 1")
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 class _Batch:

@@ -1,0 +1,123 @@
+"""``/login``, ``/logout`` and ``/users`` (dashboard users)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict
+
+from brookmq.api.v5.errors import REALM, ApiError, service_error
+from brookmq.api.v5.security import Authenticated, services
+from brookmq.service.errors import BadCredentials, NotAllowed, ServiceError
+
+open_routes = APIRouter(tags=["dashboard"])
+routes = APIRouter(tags=["dashboard"])
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(_Strict):
+    username: str
+    password: str
+
+
+class LoginReply(BaseModel):
+    token: str
+    version: str
+    license: dict[str, str]
+    role: str
+
+
+class NewUser(_Strict):
+    username: Any = None
+    password: Any = None
+    role: Any = "administrator"
+    description: Any = ""
+
+
+class UserUpdate(_Strict):
+    role: Any = None
+    description: Any = None
+
+
+class PasswordChange(_Strict):
+    old_pwd: Any = None
+    new_pwd: Any = None
+
+
+class Logout(_Strict):
+    username: str
+
+
+class User(BaseModel):
+    username: str
+    role: str
+    description: str
+    backend: str = "local"
+
+
+def _user(doc: dict[str, Any]) -> User:
+    return User(**doc)
+
+
+@open_routes.post("/login", response_model=LoginReply, openapi_extra={"security": []})
+async def login(body: Login, request: Request) -> LoginReply:
+    """Dashboard login: a bearer token for the other routes."""
+    svc = services(request)
+    try:
+        token, role = svc.users.login(body.username, body.password)
+    except BadCredentials as exc:
+        raise ApiError(401, "BAD_USERNAME_OR_PWD", exc.message) from None
+    return LoginReply(token=token, version=svc.version, license={"edition": "opensource"}, role=role)
+
+
+@routes.post("/logout", status_code=204)
+async def logout(body: Logout, request: Request, caller: Authenticated) -> Response:
+    """Revoke the token this request carries."""
+    if body.username != caller.name:
+        raise ApiError(401, "WRONG_TOKEN_OR_USERNAME", "Token and username do not match", REALM)
+    services(request).users.logout(caller.token_id)
+    return Response(status_code=204)
+
+
+@routes.get("/users", response_model=list[User])
+async def list_users(request: Request, caller: Authenticated) -> list[User]:
+    return [_user(doc) for doc in services(request).users.list()]
+
+
+@routes.post("/users", response_model=User)
+async def create_user(body: NewUser, request: Request, caller: Authenticated) -> User:
+    return _user(services(request).users.create(body.username, body.password, body.role, body.description))
+
+
+@routes.put("/users/{username}", response_model=User)
+async def update_user(username: str, body: UserUpdate, request: Request, caller: Authenticated) -> User:
+    try:
+        return _user(services(request).users.update(username, body.role, body.description))
+    except ServiceError as exc:
+        raise service_error(exc, "USER_NOT_FOUND") from None
+
+
+@routes.delete("/users/{username}", status_code=204)
+async def delete_user(username: str, request: Request, caller: Authenticated) -> Response:
+    try:
+        services(request).users.delete(username, by=caller.name)
+    except ServiceError as exc:
+        raise service_error(exc, "USER_NOT_FOUND") from None
+    return Response(status_code=204)
+
+
+@routes.post("/users/{username}/change_pwd", status_code=204)
+async def change_password(
+    username: str, body: PasswordChange, request: Request, caller: Authenticated
+) -> Response:
+    try:
+        services(request).users.change_password(username, body.old_pwd, body.new_pwd)
+    except NotAllowed as exc:
+        raise ApiError(400, "ERROR_PWD_NOT_MATCH", exc.message) from None
+    except ServiceError as exc:
+        raise service_error(exc, "USER_NOT_FOUND") from None
+    return Response(status_code=204)

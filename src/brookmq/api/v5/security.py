@@ -1,0 +1,107 @@
+"""Who calls (``Basic`` = API key, ``Bearer`` = login token) and what their role allows.
+
+Roles (EMQX's RBAC, relative to ``/api/v5``): ``administrator`` everything; ``viewer`` any GET,
+``POST /logout`` and its own ``POST /users/<name>/change_pwd``; ``publisher`` (API keys only)
+``POST /publish`` and ``/publish/bulk``. API keys never reach ``/api_key``, ``/users`` or
+``/logout``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPBasic, HTTPBearer
+
+from brookmq.api.v5.errors import REALM, ApiError
+from brookmq.service.errors import BadCredentials
+from brookmq.service.services import Services
+
+PREFIX = "/api/v5"
+_basic = HTTPBasic(auto_error=False, scheme_name="basicAuth", description="Authorize with API Keys")
+_bearer = HTTPBearer(auto_error=False, scheme_name="bearerAuth", description="Authorize with a login token")
+_KEYS_NOT_ALLOWED = ("/api_key", "/users", "/logout")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    kind: str  # api_key | user
+    name: str
+    role: str
+    token_id: str = ""
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def _header_error() -> ApiError:
+    return ApiError(401, "AUTHORIZATION_HEADER_ERROR", "Support authorization: basic/bearer ", REALM)
+
+
+def _credentials(request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    path = request.url.path.removeprefix(PREFIX)
+    svc = services(request)
+    if scheme.lower() == "basic":
+        section = next((s for s in _KEYS_NOT_ALLOWED if path == s or path.startswith(s + "/")), None)
+        if section is not None:
+            message = (
+                "Please use bearer Token instead, using API key/secret in "
+                f"{section.lstrip('/')} path is not permitted"
+            )
+            raise ApiError(401, "API_KEY_NOT_ALLOW", message, REALM)
+        try:
+            key, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise _header_error() from None
+        if not sep:
+            raise _header_error()
+        try:
+            record = svc.api_keys.verify(key, secret)
+        except BadCredentials as exc:
+            raise ApiError(401, "BAD_API_KEY_OR_SECRET", exc.message, REALM) from None
+        return Caller("api_key", record["name"], record["role"])
+    if scheme.lower() == "bearer" and value.strip():
+        try:
+            user = svc.users.verify(value.strip())
+        except BadCredentials as exc:
+            code = "TOKEN_TIME_OUT" if exc.kind == "token_expired" else "BAD_TOKEN"
+            raise ApiError(401, code, exc.message, REALM) from None
+        return Caller("user", user["username"], user["role"], user["token_id"])
+    raise _header_error()
+
+
+def _allowed(caller: Caller, method: str, path: str) -> bool:
+    if caller.role == "administrator":
+        return True
+    if caller.role == "viewer":
+        return (
+            method in ("GET", "HEAD")
+            or (method == "POST" and path == "/logout")
+            or (caller.kind == "user" and method == "POST" and path == f"/users/{caller.name}/change_pwd")
+        )
+    if caller.role == "publisher":
+        return caller.kind == "api_key" and method == "POST" and path in ("/publish", "/publish/bulk")
+    return False
+
+
+async def authenticated(
+    request: Request,
+    _basic_doc: Annotated[object, Depends(_basic)],
+    _bearer_doc: Annotated[object, Depends(_bearer)],
+) -> Caller:
+    """The dependency of every route that needs a caller (the two schemes show in OpenAPI)."""
+    caller = _credentials(request)
+    if not _allowed(caller, request.method, request.url.path.removeprefix(PREFIX)):
+        who = "This API Key don't" if caller.kind == "api_key" else "You don't"
+        raise ApiError(403, "UNAUTHORIZED_ROLE", f"{who} have permission to access this resource")
+    return caller
+
+
+Authenticated = Annotated[Caller, Depends(authenticated)]

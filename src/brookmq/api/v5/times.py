@@ -1,0 +1,32 @@
+"""Times as EMQX 5 writes and reads them: RFC 3339 with the server's offset, ``infinity``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from brookmq.service.errors import Invalid
+
+
+def rfc3339(epoch: float | None, ms: bool = False) -> str:
+    if epoch is None:
+        return "infinity"
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="milliseconds" if ms else "seconds")
+
+
+def parse_time(value: Any, field: str) -> float | None:
+    """RFC 3339, epoch seconds, or ``infinity`` (None)."""
+    if value is None or value == "infinity":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if parsed.tzinfo is None:
+                parsed = parsed.astimezone()
+            return parsed.timestamp()
+    raise Invalid("must be an RFC 3339 time, epoch seconds or infinity", field)

@@ -1,0 +1,182 @@
+"""API keys (EMQX 5's ``/api_key``; the v3/v4 "apps" are the same records).
+
+* ``name`` ``^[A-Za-z]+[A-Za-z0-9-_]*$`` (1..256), ``api_key`` = the first 16 hex digits of
+  SHA-512(name), the secret 32 random bytes in base62, returned by ``create`` only and kept as a
+  salted SHA-256 (it has 190 bits of entropy: a slow hash would only slow every request down).
+* ``enable``, ``expired_at`` (epoch seconds, or None for never), ``desc``, ``role``
+  (``administrator``, ``viewer``, ``publisher``); at most 100 keys.
+* ``verify`` checks key, secret (constant time), enable and expiry.
+* The bootstrap file: ``key:secret`` or ``key:secret:role`` lines, loaded at every start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import string
+import time
+from pathlib import Path
+from typing import Any
+
+from brookmq.core.store import Collection
+from brookmq.extensions.authn.passwords import PasswordHash
+from brookmq.service.errors import AlreadyExists, BadCredentials, Invalid, NotFound
+
+log = logging.getLogger("brookmq.api_keys")
+ROLES = ("administrator", "viewer", "publisher")
+NAME = re.compile(r"^[A-Za-z]+[A-Za-z0-9-_]*$")
+MAX_KEYS = 100
+BOOTSTRAP_PREFIX = "from_bootstrap_file_"
+_HASH = PasswordHash("sha256", "prefix")
+_BASE62 = string.digits + string.ascii_letters
+UNSET: Any = object()
+
+
+def key_of(name: str) -> str:
+    return hashlib.sha512(name.encode()).hexdigest()[:16]
+
+
+def new_secret() -> str:
+    number = int.from_bytes(secrets.token_bytes(32), "big")
+    out = []
+    while number:
+        number, digit = divmod(number, 62)
+        out.append(_BASE62[digit])
+    return "".join(reversed(out)) or "0"
+
+
+class ApiKeys:
+    def __init__(self, keys: Collection, clock: Any = time) -> None:
+        self.keys = keys
+        self.clock = clock
+        self._by_key = {doc["api_key"]: name for name, doc in keys.items()}
+
+    def list(self) -> list[dict[str, Any]]:
+        return [self._public(doc) for _, doc in self.keys.items()]
+
+    def get(self, name: str) -> dict[str, Any]:
+        doc = self.keys.get(name)
+        if doc is None:
+            raise NotFound("Name NOT FOUND")
+        return self._public(doc)
+
+    def create(
+        self,
+        name: Any,
+        desc: Any = "",
+        enable: Any = True,
+        expired_at: Any = None,
+        role: Any = "administrator",
+        secret: str | None = None,
+    ) -> dict[str, Any]:
+        """The new key, with its ``api_secret``: the only time the secret is shown."""
+        if not isinstance(name, str) or not 1 <= len(name) <= 256 or not NAME.match(name):
+            raise Invalid("must match ^[A-Za-z]+[A-Za-z0-9-_]*$ and be 1..256 characters", "name")
+        if self.keys.get(name) is not None:
+            raise AlreadyExists("name_already_existed")
+        if len(self.keys) >= MAX_KEYS:
+            raise Invalid("Maximum number of ApiKeys reached.")
+        doc = {"name": name, "api_key": key_of(name), "created_at": self.clock.time()}
+        doc.update(self._checked(desc, enable, expired_at, role))
+        secret = secret or new_secret()
+        salt = _HASH.new_salt()
+        doc.update(salt=salt, secret_hash=_HASH.hash(secret, salt))
+        self.keys.put(name, doc)
+        self._by_key[doc["api_key"]] = name
+        return {**self._public(doc), "api_secret": secret}
+
+    def update(
+        self, name: str, desc: Any = UNSET, enable: Any = UNSET, expired_at: Any = None, role: Any = UNSET
+    ) -> dict[str, Any]:
+        """Omitted ``desc``/``enable``/``role`` stay; an omitted ``expired_at`` means never (EMQX)."""
+        doc = self.keys.get(name)
+        if doc is None:
+            raise NotFound("Name NOT FOUND")
+        doc.update(
+            self._checked(
+                doc["desc"] if desc is UNSET else desc,
+                doc["enable"] if enable is UNSET else enable,
+                expired_at,
+                doc["role"] if role is UNSET else role,
+            )
+        )
+        self.keys.put(name, doc)
+        return self._public(doc)
+
+    def delete(self, name: str) -> None:
+        doc = self.keys.get(name)
+        if doc is None:
+            raise NotFound("Name NOT FOUND")
+        self._by_key.pop(doc["api_key"], None)
+        self.keys.delete(name)
+
+    def verify(self, api_key: str, secret: str) -> dict[str, Any]:
+        """The key's public record when ``secret`` is right and the key enabled and unexpired."""
+        name = self._by_key.get(api_key)
+        doc = self.keys.get(name) if name is not None else None
+        if (
+            doc is None
+            or not _HASH.verify(secret, doc["salt"], doc["secret_hash"])
+            or not doc["enable"]
+            or (doc["expired_at"] is not None and doc["expired_at"] < self.clock.time())
+        ):
+            raise BadCredentials("bad_key", "Check api_key/api_secret")
+        return self._public(doc)
+
+    def load_bootstrap(self, path: str | Path) -> int:
+        """Load ``key:secret[:role]`` lines; a later line for the same key wins. A malformed line
+        stops the load there (the lines before it stay); a line with a bad role is skipped."""
+        loaded = 0
+        for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = line.strip().split(":")
+            if len(parts) not in (2, 3) or not all(parts[:2]):
+                log.error("api_key.bootstrap_file %s line %d: invalid_format; loading stops", path, number)
+                break
+            key, secret = parts[0], parts[1]
+            role = parts[2] if len(parts) == 3 else "administrator"
+            if role not in ROLES:
+                log.error("api_key.bootstrap_file %s line %d: invalid_role %r", path, number, role)
+                continue
+            name = BOOTSTRAP_PREFIX + key_of(key)
+            if self.keys.get(name) is not None:
+                self.delete(name)
+            self.create(name, "Bootstrapped From File", True, None, role, secret)
+            # The key clients send is the one in the file, not one derived from the name.
+            doc = self.keys.get(name)
+            assert doc is not None
+            self._by_key.pop(doc["api_key"], None)
+            doc["api_key"] = key
+            self.keys.put(name, doc)
+            self._by_key[key] = name
+            loaded += 1
+        return loaded
+
+    def _checked(self, desc: Any, enable: Any, expired_at: Any, role: Any) -> dict[str, Any]:
+        if not isinstance(desc, str) or len(desc) > 1024:
+            raise Invalid("must be a string of at most 1024 characters", "desc")
+        if not isinstance(enable, bool):
+            raise Invalid("must be true or false", "enable")
+        if expired_at is not None and (
+            not isinstance(expired_at, int | float) or isinstance(expired_at, bool)
+        ):
+            raise Invalid("must be a time or infinity", "expired_at")
+        if role not in ROLES:
+            raise Invalid("Role does not exist", "role")
+        return {"desc": desc, "enable": enable, "expired_at": expired_at, "role": role}
+
+    def _public(self, doc: dict[str, Any]) -> dict[str, Any]:
+        expired_at = doc["expired_at"]
+        return {
+            "name": doc["name"],
+            "api_key": doc["api_key"],
+            "enable": doc["enable"],
+            "expired": expired_at is not None and expired_at < self.clock.time(),
+            "expired_at": expired_at,
+            "created_at": doc["created_at"],
+            "desc": doc["desc"],
+            "role": doc["role"],
+        }
