@@ -142,3 +142,19 @@ async def test_a_full_batch_commits_without_waiting_for_the_interval(tmp_path: P
         store.save_retained(message(f"r/{i}", b"x", retain=True))
     await asyncio.wait_for(committed(store), 5)  # ... unless the batch fills
     store.close()
+
+
+async def test_a_version_1_database_is_brought_up_to_date_keeping_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "brookmq.db"
+    await write_retained(path, "kept")
+    with sqlite3.connect(path) as db:  # what session 2's BrookMQ wrote: no dashboard_tokens table
+        db.execute("DROP TABLE c_dashboard_tokens")
+        db.execute("PRAGMA user_version = 1")
+    store, events = await open_store(path)
+    assert events.alarms == []
+    assert [m.topic for m in store.load_retained()] == ["kept"]
+    store.collection("dashboard_tokens").put("t", {"username": "admin", "exp": 1.0})
+    store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("SELECT count(*) FROM c_dashboard_tokens").fetchone()[0] == 1
