@@ -70,15 +70,17 @@ class ApiKeys:
         expired_at: Any = None,
         role: Any = "administrator",
         secret: str | None = None,
+        api_key: str | None = None,
     ) -> dict[str, Any]:
-        """The new key, with its ``api_secret``: the only time the secret is shown."""
+        """The new key, with its ``api_secret``: the only time the secret is shown. ``secret`` and
+        ``api_key`` are given by the bootstrap file only; otherwise they are made here."""
         if not isinstance(name, str) or not 1 <= len(name) <= 256 or not NAME.match(name):
             raise Invalid("must match ^[A-Za-z]+[A-Za-z0-9-_]*$ and be 1..256 characters", "name")
         if self.keys.get(name) is not None:
             raise AlreadyExists("name_already_existed")
         if len(self.keys) >= MAX_KEYS:
             raise Invalid("Maximum number of ApiKeys reached.")
-        doc = {"name": name, "api_key": key_of(name), "created_at": self.clock.time()}
+        doc = {"name": name, "api_key": api_key or key_of(name), "created_at": self.clock.time()}
         doc.update(self._checked(desc, enable, expired_at, role))
         secret = secret or new_secret()
         salt = _HASH.new_salt()
@@ -144,14 +146,7 @@ class ApiKeys:
             name = BOOTSTRAP_PREFIX + key_of(key)
             if self.keys.get(name) is not None:
                 self.delete(name)
-            self.create(name, "Bootstrapped From File", True, None, role, secret)
-            # The key clients send is the one in the file, not one derived from the name.
-            doc = self.keys.get(name)
-            assert doc is not None
-            self._by_key.pop(doc["api_key"], None)
-            doc["api_key"] = key
-            self.keys.put(name, doc)
-            self._by_key[key] = name
+            self.create(name, "Bootstrapped From File", True, None, role, secret, api_key=key)
             loaded += 1
         return loaded
 

@@ -19,11 +19,10 @@ class AlreadyExists(ServiceError):
 
 
 class Invalid(ServiceError):
-    """The request itself is wrong; ``field`` names what (may be empty)."""
+    """The request itself is wrong; the message starts with the ``field`` it is about, if any."""
 
     def __init__(self, message: str, field: str = "") -> None:
         super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
 
 
 class NotAllowed(ServiceError):

@@ -14,14 +14,19 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPBasic, HTTPBearer
+from fastapi.security import HTTPBearer
+from fastapi.security.http import HTTPBase
 
 from brookmq.api.v5.errors import REALM, ApiError
 from brookmq.service.errors import BadCredentials
 from brookmq.service.services import Services
 
 PREFIX = "/api/v5"
-_basic = HTTPBasic(auto_error=False, scheme_name="basicAuth", description="Authorize with API Keys")
+# For the OpenAPI document only: _credentials reads the header itself. (HTTPBasic would answer
+# an undecodable header with its own 401 before EMQX's code could be given.)
+_basic = HTTPBase(
+    scheme="basic", auto_error=False, scheme_name="basicAuth", description="Authorize with API Keys"
+)
 _bearer = HTTPBearer(auto_error=False, scheme_name="bearerAuth", description="Authorize with a login token")
 _KEYS_NOT_ALLOWED = ("/api_key", "/users", "/logout")
 

@@ -8,10 +8,11 @@ from typing import Any
 from brookmq.service.errors import Invalid
 
 
-def rfc3339(epoch: float | None, ms: bool = False) -> str:
+def rfc3339(epoch: float | None) -> str:
+    """Second precision, as EMQX writes API key and ban times."""
     if epoch is None:
         return "infinity"
-    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="milliseconds" if ms else "seconds")
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
 def parse_time(value: Any, field: str) -> float | None:
