@@ -88,20 +88,25 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
         return
     verdict = Hooks.decide(hooks.listeners("client.authenticate"), conn, packet.password)
     if inspect.isawaitable(verdict):  # e.g. an HTTP authenticator: read nothing more until it answers
-        conn.suspend(verdict, lambda result: _authenticated(conn, pending, result, False))
+        # What it answers, or None when it failed: only a definite True lets the client in.
+        conn.suspend(verdict, lambda result: _authenticated(conn, pending, result or False))
         return
-    _authenticated(conn, pending, verdict, True)
+    _authenticated(conn, pending, verdict)
 
 
-def _authenticated(conn: Connection, pending: _PendingConnect, verdict: object, anonymous: bool) -> None:
-    """The password check's verdict: True accepts; False refuses as bad credentials (0x86, v3
-    0x04); a reason code refuses with it (e.g. 0x87 not authorized, v3 0x05); None is an
-    anonymous login, or a refusal (0x86) when it comes from a failed wait."""
+def _authenticated(conn: Connection, pending: _PendingConnect, verdict: object) -> None:
+    """The password check's verdict: True accepts; None (no authenticator had one) is an
+    anonymous login; False refuses as bad credentials (0x86, v3 0x04); a reason code refuses
+    with it (e.g. 0x87 not authorized, v3 0x05)."""
     counters = conn.broker.counters
-    if verdict is not True and (verdict is not None or not anonymous):
+    if verdict is not True and verdict is not None:
         counters["authentication.failure"] += 1
         counters["packets.connack.auth_error"] += 1
-        code = verdict if isinstance(verdict, int) and verdict is not False else rc.BAD_USERNAME_OR_PASSWORD
+        code = (
+            verdict
+            if isinstance(verdict, int) and not isinstance(verdict, bool)
+            else rc.BAD_USERNAME_OR_PASSWORD
+        )
         _refuse(conn, code, "not authenticated" if code == rc.BAD_USERNAME_OR_PASSWORD else "not authorized")
         return
     if verdict is None:
