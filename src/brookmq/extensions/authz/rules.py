@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 ACTIONS = ("publish", "subscribe")
@@ -36,21 +36,21 @@ Who = Callable[[Any], bool]
 class TopicPattern:
     text: str
     eq: bool = False
+    # The words of a filter without placeholders, worked out once; None when they depend on the client.
+    fixed: tuple[tuple[str, bool], ...] | None = field(init=False, repr=False, compare=False)
 
-    @property
-    def templated(self) -> bool:
-        return not self.eq and _PLACEHOLDER.search(self.text) is not None
+    def __post_init__(self) -> None:
+        plain = self.eq or _PLACEHOLDER.search(self.text) is None
+        object.__setattr__(self, "fixed", tuple((w, False) for w in self.text.split("/")) if plain else None)
 
     def covers(self, client: Any, topic: str, allow: bool) -> bool:
         if self.eq:
             return topic == self.text
-        words = self._words(client, allow)
+        words = self.fixed if self.fixed is not None else self._words(client, allow)
         return words is not None and covers(words, topic.split("/"))
 
     def _words(self, client: Any, allow: bool) -> list[tuple[str, bool]] | None:
-        """The filter's words, each with whether it is literal (came from the client)."""
-        if not self.templated:
-            return [(word, False) for word in self.text.split("/")]
+        """The filter's words for ``client``, each with whether it is literal (came from the client)."""
         out: list[tuple[str, bool]] = []
         for word in self.text.split("/"):
             parts = _PLACEHOLDER.split(word)
@@ -73,7 +73,7 @@ class TopicPattern:
         return out
 
 
-def covers(rule: list[tuple[str, bool]], topic: list[str]) -> bool:
+def covers(rule: Sequence[tuple[str, bool]], topic: list[str]) -> bool:
     """Whether the filter ``rule`` matches everything the name or filter ``topic`` matches."""
     first, literal = rule[0]
     if topic[0][:1] == "$" and not literal and first in ("+", "#"):
