@@ -122,6 +122,11 @@ class MemoryClient:
         self.send(pk.Publish(topic, payload, qos, packet_id=packet_id or (1 if qos else 0), **kwargs))
 
 
+def persistent(version: int, expiry: int = 300) -> dict[str, Any]:
+    """CONNECT arguments for a session that outlives its connection (3.x: clean_start=False does it)."""
+    return {"properties": {"session_expiry_interval": expiry}} if version == pk.MQTT_5 else {}
+
+
 async def settle() -> None:
     """Let callbacks scheduled with call_soon (connection_lost) run."""
     for _ in range(3):

@@ -10,17 +10,13 @@ from collections.abc import Callable
 
 import pytest
 from tests.conftest import VERSIONS
-from tests.memory import MemoryClient, drop, settle
+from tests.memory import MemoryClient, drop, persistent, settle
 
 from brookmq.core.broker import Broker
 from brookmq.core.clock import ManualClock
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.mqtt import packets as pk
 from brookmq.storage.memory import MemoryStore
-
-
-def persistent(version: int, expiry: int = 300) -> dict:
-    return {"properties": {"session_expiry_interval": expiry}} if version == pk.MQTT_5 else {}
 
 
 class Node:

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import pytest
 from tests.conftest import VERSIONS
-from tests.memory import MemoryClient, drop
+from tests.memory import MemoryClient, drop, persistent
 
 from brookmq.mqtt import packets as pk
-
-
-def persistent(version):
-    return {"properties": {"session_expiry_interval": 300}} if version == pk.MQTT_5 else {}
 
 
 @pytest.mark.parametrize("version", VERSIONS)
