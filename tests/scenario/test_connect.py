@@ -7,7 +7,7 @@ from collections import deque
 
 import pytest
 from tests.conftest import VERSIONS
-from tests.memory import MemoryClient, drop, settle
+from tests.memory import MemoryClient, drop, persistent, settle
 
 from brookmq.core.hooks import Hook
 from brookmq.mqtt import packets as pk
@@ -86,7 +86,7 @@ async def test_second_connect_is_a_protocol_error_MQTT_3_1_0_2(client, version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_persistent_session_resumes_with_session_present_MQTT_3_2_2_3(broker, version):
-    kwargs = {"properties": {"session_expiry_interval": 60}} if version == pk.MQTT_5 else {}
+    kwargs = persistent(version, 60)
     a = MemoryClient(broker, version)
     assert a.connect("a", clean_start=False, **kwargs).session_present is False
     a.subscribe("t", 1)
@@ -102,7 +102,7 @@ async def test_persistent_session_resumes_with_session_present_MQTT_3_2_2_3(brok
 
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_clean_start_discards_the_old_session_MQTT_3_1_2_4(broker, version):
-    kwargs = {"properties": {"session_expiry_interval": 60}} if version == pk.MQTT_5 else {}
+    kwargs = persistent(version, 60)
     a = MemoryClient(broker, version)
     a.connect("a", clean_start=False, **kwargs)
     a.subscribe("t", 1)
@@ -124,7 +124,7 @@ async def test_v31_never_reports_session_present(broker):
 
 @pytest.mark.parametrize("version", VERSIONS)
 async def test_takeover_disconnects_the_old_connection_with_0x8E_MQTT_3_1_4_3(broker, version):
-    kwargs = {"properties": {"session_expiry_interval": 60}} if version == pk.MQTT_5 else {}
+    kwargs = persistent(version, 60)
     old = MemoryClient(broker, version)
     old.connect("a", clean_start=False, **kwargs)
     old.subscribe("t", 1)
