@@ -159,7 +159,7 @@ class Connection(asyncio.Protocol):
         self.is_superuser = False  # set by an authenticator; superusers skip authorization
         self.authz_cache: dict[Any, Any] | None = None  # kept by the authorization extension
         self.waiting: asyncio.Future[Any] | None = None  # what suspend() waits for
-        self.backlog: list[pk.Packet] = []  # packets that came in meanwhile
+        self.backlog: list[pk.Packet] | None = None  # packets that came in meanwhile (made by suspend)
 
     @property
     def listener(self) -> str:
@@ -226,6 +226,7 @@ class Connection(asyncio.Protocol):
         reading, keep the packets already read, then call ``then(result)`` (``None`` when it
         failed) and handle them in order."""
         self.handlers = DEFERRED_HANDLERS
+        self.backlog = []
         if self.transport is not None:
             self.transport.pause_reading()
         task = self.waiting = asyncio.ensure_future(awaitable)
@@ -239,7 +240,7 @@ class Connection(asyncio.Protocol):
         if exc is not None:
             log.error("waiting for %r failed: %r", self.client_id, exc)
         self.handlers = HANDLERS
-        backlog, self.backlog = self.backlog, []
+        backlog, self.backlog = self.backlog or [], None
         broker = self.broker
         broker.batching = True
         try:
@@ -582,6 +583,7 @@ HANDLERS: dict[type, Any] = {
 
 
 def _defer(conn: Connection, packet: pk.Packet) -> None:
+    assert conn.backlog is not None  # suspend() made it
     conn.backlog.append(packet)
 
 
