@@ -21,6 +21,8 @@ from pydantic import (
 
 from brookmq.config.units import apply_units, parse_duration
 from brookmq.core.options import MqttOptions
+from brookmq.extensions import placeholders
+from brookmq.extensions.authn.http import HttpAuthenticator
 from brookmq.extensions.authn.passwords import PasswordHash
 from brookmq.extensions.authz.acl_file import RulesError
 from brookmq.extensions.authz.sources import FileRules
@@ -113,6 +115,11 @@ class HttpAuthnSettings(_Model):
     pool_size: int = Field(default=8, ge=1)
     ssl_verify: bool = True  # check the server's certificate for https URLs
 
+    @model_validator(mode="after")
+    def _templates(self) -> HttpAuthnSettings:
+        HttpAuthenticator(self.url, self.method, self.headers, self.body)  # raises on a bad URL or template
+        return self
+
 
 class JwtAuthnSettings(_Model):
     """``authentication`` entry: JWT in the password (or username)."""
@@ -127,6 +134,11 @@ class JwtAuthnSettings(_Model):
     secret_base64_encoded: bool = False
     public_key: str = ""
     verify_claims: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _templates(self) -> JwtAuthnSettings:
+        placeholders.check_all(self.verify_claims, "verify_claims")
+        return self
 
 
 def _authenticator_kind(data: Any) -> str:
@@ -268,7 +280,7 @@ class Settings(_Model):
 
     @model_validator(mode="after")
     def _one_authenticator_of_each_kind(self) -> Settings:
-        kinds = [_authenticator_kind(entry.__dict__) for entry in self.authentication]
+        kinds = [_authenticator_kind(entry) for entry in self.authentication]
         for index, kind in enumerate(kinds):
             if kind in kinds[:index]:
                 raise ValueError(f"authentication.{index}: a second {kind} authenticator")

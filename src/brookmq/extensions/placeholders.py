@@ -23,6 +23,11 @@ def check(template: str, where: str) -> None:
             raise ValueError(f"{where}: unknown placeholder ${{{name}}}; known: {', '.join(NAMES)}")
 
 
+def check_all(templates: Mapping[str, Any], where: str) -> None:
+    for key, template in templates.items():
+        check(str(template), f"{where}.{key}")
+
+
 def client_values(client: Any, password: bytes | None = None) -> dict[str, str]:
     return {
         "clientid": client.client_id,

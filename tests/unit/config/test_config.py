@@ -104,6 +104,26 @@ def test_environment_overrides_the_file(tmp_path) -> None:
         ({"BROOKMQ_DURABILITY__SYNCHRONOUS": "off"}, "durability.synchronous"),
         ({"BROOKMQ_DELAYED__MAX_DELAYED_MESSAGES": "-1"}, "delayed.max_delayed_messages"),
         (
+            {"BROOKMQ_AUTHENTICATION": "[{}, {mechanism = jwt}, {user_id_type = clientid}]"},
+            "authentication.2",
+        ),
+        (
+            {"BROOKMQ_AUTHENTICATION": '[{backend = http, url = "http://x/${user}"}]'},
+            "url: unknown placeholder",
+        ),
+        (
+            {"BROOKMQ_AUTHENTICATION": '[{mechanism = jwt, verify_claims {sub = "${user}"}}]'},
+            "verify_claims.sub: unknown placeholder",
+        ),
+        (
+            {"BROOKMQ_AUTHORIZATION__SOURCES": "[{type = file}, {type = file}]"},
+            "authorization.sources: file is there twice",
+        ),
+        (
+            {"BROOKMQ_AUTHORIZATION__SOURCES": '[{type = file, rules = "{allow, all, publish}."}]'},
+            "line 1",
+        ),
+        (
             {"BROOKMQ_AUTHENTICATION": '[{backend = "ldap"}]'},
             "authentication.0: backend must be built_in_database or http",
         ),

@@ -50,10 +50,8 @@ class HttpAuthenticator(Authenticator):
         if method == "post":
             self.headers.setdefault("content-type", "application/json")
         self.body = body if body is not None else {"username": "${username}", "password": "${password}"}
-        for key, value in self.headers.items():
-            placeholders.check(value, f"headers.{key}")
-        for key, value in self.body.items():
-            placeholders.check(str(value), f"body.{key}")
+        placeholders.check_all(self.headers, "headers")
+        placeholders.check_all(self.body, "body")
         placeholders.check(url, "url")
         if not url.startswith(("http://", "https://")):
             raise ValueError("url: must start with http:// or https://")

@@ -46,8 +46,7 @@ class JwtAuthenticator(Authenticator):
         self.algorithm = algorithm
         self.from_field = from_field
         self.verify_claims = dict(verify_claims or {})
-        for claim, template in self.verify_claims.items():
-            placeholders.check(template, f"verify_claims.{claim}")
+        placeholders.check_all(self.verify_claims, "verify_claims")
         self.problem = ""  # why the key cannot be used; then every token is denied
         self.key: Any = b""
         self.algorithms: list[str] = []
