@@ -214,14 +214,23 @@ async def test_the_cache_answers_repeats_until_its_ttl_and_keeps_max_size(clock:
     assert (broker.counters["authorization.cache_miss"], broker.counters["authorization.cache_hit"]) == (1, 2)
     for topic in ("a", "b", "c"):
         c.publish(topic, qos=0)
-    entries = authz_cache.entries(c.conn, clock.time())
+    entries = authz_cache.entries(c.conn, clock.time(), broker.authz_cache)
     assert [e["topic"] for e in entries] == ["a", "b", "c"]  # "t", the oldest, made room
     assert entries[0]["access"] == {"action_type": "publish", "qos": 0, "retain": False}
     assert entries[0]["result"] == "allow" and entries[0]["updated_time"] == int(clock.time() * 1000)
     clock.advance(61)
-    assert authz_cache.entries(c.conn, clock.time()) == []
+    assert authz_cache.entries(c.conn, clock.time(), broker.authz_cache) == []
     c.publish("a", qos=0)
     assert broker.counters["authorization.cache_miss"] == 5
+
+
+async def test_subscribe_verdicts_are_not_cached(clock) -> None:
+    broker = Broker(clock=clock)
+    authorization(broker, "{allow, all}.")
+    c = client(broker, "c")
+    assert suback(c, "t") == 0 and suback(c, "t") == 0
+    assert broker.counters["client.authorize"] == 2 and broker.counters["authorization.cache_hit"] == 0
+    assert c.conn.authz_cache is None  # an idle subscriber carries no cache
 
 
 async def test_without_the_cache_every_publish_is_judged(clock) -> None:
@@ -246,7 +255,7 @@ async def test_rule_changes_and_clearing_empty_the_caches(clock) -> None:
     assert puback(c, "t") == 0x87
     db.delete("clientid", "c")
     authz.changed()
-    assert authz_cache.entries(c.conn, clock.time()) == []
+    assert authz_cache.entries(c.conn, clock.time(), broker.authz_cache) == []
     assert puback(c, "t") == 0x10
 
 

@@ -19,6 +19,7 @@ would reach into other clients' levels, so an *allow* rule with such a value doe
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -203,15 +204,22 @@ def who_is(field: str, expected: str | re.Pattern[str]) -> Who:
 
 def from_networks(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> Who:
     def match(client: Any) -> bool:
-        try:
-            address = ipaddress.ip_address(client.peerhost)
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped  # an IPv4 client on a dual-stack listener
-        return any(address in network for network in networks)
+        address = _address(client.peerhost)
+        return address is not None and any(address in network for network in networks)
 
     return match
+
+
+@functools.lru_cache(maxsize=4096)
+def _address(peerhost: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A client's address, parsed once for many checks (half their time was this parse)."""
+    try:
+        address = ipaddress.ip_address(peerhost)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # an IPv4 client on a dual-stack listener
+    return address
 
 
 def all_of(parts: list[Who]) -> Who:
