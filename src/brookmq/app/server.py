@@ -29,6 +29,7 @@ from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.flapping import FlappingDetector
 from brookmq.extensions.sys_topics import SysTopics
+from brookmq.extensions.sysmon import SystemMonitor
 from brookmq.extensions.tables import collection
 from brookmq.service.api_keys import ApiKeys
 from brookmq.service.dashboard import DashboardUsers
@@ -59,6 +60,10 @@ class BrookMQ:
             store=self.store,
             ack_after_commit=durability.ack == "after_commit",
         )
+        congestion = settings.conn_congestion
+        self.broker.congestion_sustain = (
+            congestion.min_alarm_sustain_duration if congestion.enable_alarm else None
+        )
         self.delayed = (
             DelayedPublish(self.broker, settings.delayed.max_delayed_messages)
             if settings.delayed.enable
@@ -81,6 +86,15 @@ class BrookMQ:
             self.broker, settings.listeners.as_dict(), settings.node.data_dir, settings.zone_options()
         )
         self.sys_topics: SysTopics | None = None
+        sysmon = settings.sysmon.os
+        self.sysmon = SystemMonitor(
+            self.broker,
+            sysmon.mem_check_interval,
+            sysmon.sysmem_high_watermark,
+            sysmon.cpu_check_interval,
+            sysmon.cpu_high_watermark,
+            sysmon.cpu_low_watermark,
+        )
         dashboard = settings.dashboard
         self.services = Services(
             self.broker,
@@ -92,6 +106,9 @@ class BrookMQ:
                 dashboard.default_password,
             ),
             ApiKeys(collection(self.broker, "api_keys")),
+            data_dir=str(settings.node.data_dir),
+            sample_interval=dashboard.sample_interval,
+            banned=self.banned,
         )
         self.dashboard = (
             DashboardListener(
@@ -122,12 +139,14 @@ class BrookMQ:
             sys_conf.sys_event_messages.client_disconnected,
         )
         self.sys_topics.start()
+        self.sysmon.start()
         self._start_management()
         if self.dashboard is not None:
             await self.dashboard.start()
         log.info("BrookMQ node %s started", self.broker.node_name)
 
     def _start_management(self) -> None:
+        self.services.node.start()
         users = self.services.users
         users.ensure_default_user()
         if users.default_password_in_use():
@@ -152,6 +171,8 @@ class BrookMQ:
         """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""
         if self.dashboard is not None:
             await self.dashboard.stop()
+        await self.services.node.stop()
+        await self.sysmon.stop()
         await self.listeners.stop_all(reason="shutdown")
         if self.sys_topics is not None:
             await self.sys_topics.stop()

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from brookmq.config.units import apply_units, parse_duration
+from brookmq.config.units import apply_units, parse_duration, parse_percent
 from brookmq.core.options import MqttOptions
 from brookmq.extensions import placeholders
 from brookmq.extensions.authn.http import HttpAuthenticator
@@ -29,6 +29,7 @@ from brookmq.extensions.authz.sources import FileRules
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Percent = Annotated[float, BeforeValidator(parse_percent), Field(ge=0, le=1)]
 _MQTT = TypeAdapter(MqttOptions)
 
 
@@ -72,6 +73,27 @@ class SysTopicsSettings(_Model):
     sys_msg_interval: Duration = 60.0
     sys_heartbeat_interval: Duration = 30.0
     sys_event_messages: SysEventSettings = Field(default_factory=SysEventSettings)
+
+
+class SysmonOsSettings(_Model):
+    """``sysmon.os``: the system memory and CPU alarms (EMQX's keys and defaults)."""
+
+    mem_check_interval: Duration = Field(default=60.0, ge=0)  # 0: no check
+    sysmem_high_watermark: Percent = 0.7
+    cpu_check_interval: Duration = Field(default=60.0, ge=0)
+    cpu_high_watermark: Percent = 0.8
+    cpu_low_watermark: Percent = 0.6
+
+
+class ConnCongestionSettings(_Model):
+    """``conn_congestion``: an alarm while a connection's socket cannot take more data."""
+
+    enable_alarm: bool = True
+    min_alarm_sustain_duration: Duration = Field(default=60.0, ge=0)
+
+
+class SysmonSettings(_Model):
+    os: SysmonOsSettings = Field(default_factory=SysmonOsSettings)
 
 
 class DurabilitySettings(_Model):
@@ -244,6 +266,7 @@ class DashboardSettings(_Model):
     token_expired_time: Duration = Field(default=3600.0, gt=0)
     default_password: str = "public"  # the password `admin` gets at the very first start
     swagger_support: bool = True
+    sample_interval: Duration = Field(default=10.0, ge=1)  # the monitor's; a day of samples is kept
 
 
 class ApiKeySettings(_Model):
@@ -266,6 +289,8 @@ class Settings(_Model):
     listeners: ListenersSettings = Field(default_factory=ListenersSettings)
     zones: dict[str, ZoneSettings] = Field(default_factory=dict)
     sys_topics: SysTopicsSettings = Field(default_factory=SysTopicsSettings)
+    sysmon: SysmonSettings = Field(default_factory=SysmonSettings)
+    conn_congestion: ConnCongestionSettings = Field(default_factory=ConnCongestionSettings)
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
     delayed: DelayedSettings = Field(default_factory=DelayedSettings)
     flapping_detect: FlappingSettings = Field(default_factory=FlappingSettings)

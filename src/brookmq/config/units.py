@@ -44,6 +44,16 @@ def parse_bytesize(value: Any) -> Any:
     return value
 
 
+def parse_percent(value: Any) -> Any:
+    """A fraction 0..1 from "70%" (a bare number is taken as the fraction itself)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100
+        except ValueError:
+            return value
+    return value
+
+
 PARSERS = {"duration": parse_duration, "bytesize": parse_bytesize}
 
 

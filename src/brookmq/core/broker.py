@@ -38,6 +38,7 @@ class WillOwner:
     client_id: str
     username: str | None
     peerhost: str
+    disconnected_at: float = 0.0
     is_superuser: bool = False
     authz_cache: dict[Any, Any] | None = None
 
@@ -74,12 +75,15 @@ class Broker:
         # EMQX's authorization.deny_action: a denied PUBLISH or SUBSCRIBE disconnects the client
         # (0x87) instead of being answered with "not authorized" (or dropped at QoS 0).
         self.deny_disconnects = False
+        # conn_congestion alarms: None = off; else an alarm lasts at least this many seconds
+        self.congestion_sustain: float | None = 60.0
         self.on_acked = self.hooks.listeners("message.acked")
         self.counters = new_counters()
         self.stats = Stats()
         self.router = Router(self.options.shared_subscription_strategy)
         self.retained = RetainedIndex()
         self.sessions: dict[str, Session] = {}
+        self.local_clients: list[LocalClient] = []  # in-process clients (their sessions are not listed)
         self.connected = 0
         self.started_at = time.monotonic()
         self.closing = False
@@ -302,6 +306,7 @@ class Broker:
         if session.connection is not conn:
             return
         session.connection = None
+        session.last_client = conn
         self._redispatch(session)
         delay = will.properties.get("will_delay_interval", 0) if will and v5 else 0
         if self.closing:
@@ -468,7 +473,8 @@ class Broker:
         session.restore(stored.deliveries, stored.awaiting_rel)
         disconnected_at = stored.disconnected_at or now
         will = stored.will
-        owner = WillOwner(stored.client_id, stored.username, stored.peerhost)
+        owner = WillOwner(stored.client_id, stored.username, stored.peerhost, disconnected_at)
+        session.last_client = owner
         due = 0.0
         if will is not None:
             delay = will.properties.get("will_delay_interval", 0)
@@ -501,12 +507,39 @@ class Broker:
         else:
             self.alarms.deactivate(name)
 
+    def congested(self, conn: Any, congested: bool) -> None:
+        """Raise or clear ``conn``'s ``conn_congestion`` alarm (its socket cannot take more).
+        Cleared no sooner than ``congestion_sustain`` after it was raised, so it does not flap."""
+        name = f"conn_congestion/{conn.client_id}/{conn.username or 'unknown_user'}"
+        if congested:
+            details = {
+                "clientid": conn.client_id,
+                "username": conn.username,
+                "peername": f"{conn.peerhost}:{conn.peerport}",
+            }
+            self.alarms.activate(name, f"connection congested: {conn.client_id}", details)
+            return
+        alarm = self.alarms.active.get(name)
+        if alarm is None:
+            return
+        left = alarm.activate_at + (self.congestion_sustain or 0.0) - self.clock.time()
+        if left <= 0:
+            self.alarms.deactivate(name)
+        else:
+            asyncio.get_running_loop().call_later(left, self._congestion_over, conn, name)
+
+    def _congestion_over(self, conn: Any, name: str) -> None:
+        if conn.writable or conn.transport is None or conn.transport.is_closing():
+            self.alarms.deactivate(name)
+
     def new_client_id(self) -> str:
         return f"brookmq-{secrets.token_hex(8)}"
 
     def client(self, client_id: str) -> LocalClient:
         """An in-process client (see :mod:`brookmq.core.client`)."""
-        return LocalClient(self, client_id)
+        client = LocalClient(self, client_id)
+        self.local_clients.append(client)
+        return client
 
     def flush(self) -> None:
         """Write out everything gathered during a batch."""

@@ -261,9 +261,13 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self.writable = False
+        if self.broker.congestion_sustain is not None and self.state == CONNECTED:
+            self.broker.congested(self, True)
 
     def resume_writing(self) -> None:
         self.writable = True
+        if self.broker.congestion_sustain is not None and self.state == CONNECTED:
+            self.broker.congested(self, False)
         if self.session is not None and self.state == CONNECTED:
             self.session.drain()
 
@@ -309,6 +313,8 @@ class Connection(asyncio.Protocol):
             broker.hooks.notify(broker.hooks.listeners("client.disconnected"), self, reason)
             broker.connection_closed(self, self.will if publish_will else None)
         self.will = None
+        if not self.writable and was_connected and broker.congestion_sustain is not None:
+            broker.congested(self, False)  # its congestion alarm ends with it
         self.context.closed(self, reason)
         if self.transport is not None:
             self.flush()

@@ -125,6 +125,7 @@ class Session:
         "expiry_handle",
         "expiry_interval",
         "inflight",
+        "last_client",
         "mqueue",
         "mqueue_dropped",
         "options",
@@ -152,6 +153,8 @@ class Session:
         self.mqueue: deque[Delivery] | tuple[()] = _NO_QUEUE
         self.awaiting_rel: dict[int, float] = {}  # inbound QoS 2 packet id -> received at
         self.connection: Outlet | None = None
+        # The connection that last had it (after a restart, a WillOwner): what listings show.
+        self.last_client: Any = None
         self.mqueue_dropped = 0
         self.expiry_handle: asyncio.TimerHandle | None = None
         self.will_handle: asyncio.TimerHandle | None = None

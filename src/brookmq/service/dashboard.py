@@ -93,7 +93,7 @@ class DashboardUsers:
     def get(self, username: str) -> dict[str, Any]:
         doc = self.users.get(username)
         if doc is None:
-            raise NotFound(f"User {username} not found")
+            raise NotFound(f"User {username} not found", "user")
         return self._public(doc)
 
     def create(
@@ -115,7 +115,7 @@ class DashboardUsers:
     def update(self, username: str, role: Any = None, description: Any = None) -> dict[str, Any]:
         doc = self.users.get(username)
         if doc is None:
-            raise NotFound(f"User {username} not found")
+            raise NotFound(f"User {username} not found", "user")
         if role is not None:
             _check_role(role)
             if role != doc["role"]:
@@ -130,7 +130,7 @@ class DashboardUsers:
 
     def delete(self, username: str, by: str | None = None) -> None:
         if self.users.get(username) is None:
-            raise NotFound(f"User {username} not found")
+            raise NotFound(f"User {username} not found", "user")
         if username == DEFAULT_USER:
             raise NotAllowed("Cannot delete the default user admin")
         if username == by:
@@ -141,7 +141,7 @@ class DashboardUsers:
     def change_password(self, username: str, old: Any, new: Any) -> None:
         doc = self.users.get(username)
         if doc is None:
-            raise NotFound(f"User {username} not found")
+            raise NotFound(f"User {username} not found", "user")
         if not isinstance(old, str) or not old:
             raise Invalid("must not be empty", "old_pwd")
         check_password(new, "new_pwd")

@@ -11,7 +11,12 @@ class ServiceError(Exception):
 
 
 class NotFound(ServiceError):
-    """The object does not exist."""
+    """The object does not exist; ``kind`` says what it is (``client``, ``topic``, ...) for the
+    dialects that have a code per kind."""
+
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class AlreadyExists(ServiceError):

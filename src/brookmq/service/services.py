@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from brookmq import __version__
 from brookmq.core.broker import Broker
+from brookmq.extensions.banned import Banned
+from brookmq.service.alarms import Alarms
 from brookmq.service.api_keys import ApiKeys
+from brookmq.service.banned import Bans
+from brookmq.service.clients import Clients
 from brookmq.service.dashboard import DashboardUsers
+from brookmq.service.node import Node
+from brookmq.service.publish import Publisher
+from brookmq.service.subscriptions import Subscriptions, Topics
 
 
 @dataclass
@@ -14,4 +22,23 @@ class Services:
     broker: Broker
     users: DashboardUsers
     api_keys: ApiKeys
-    version: str = "0.1.0"
+    version: str = __version__
+    data_dir: str = ""
+    sample_interval: float = 10.0
+    banned: Banned | None = None
+    clients: Clients = field(init=False)
+    subscriptions: Subscriptions = field(init=False)
+    topics: Topics = field(init=False)
+    publisher: Publisher = field(init=False)
+    node: Node = field(init=False)
+    bans: Bans = field(init=False)
+    alarms: Alarms = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clients = Clients(self.broker)
+        self.subscriptions = Subscriptions(self.broker, self.clients)
+        self.topics = Topics(self.broker)
+        self.publisher = Publisher(self.broker)
+        self.bans = Bans(self.banned or Banned(self.broker, sweep_interval=0))
+        self.alarms = Alarms(self.broker)
+        self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)

@@ -8,7 +8,18 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
-from brookmq.api.v5 import api_keys, dashboard, error_codes, errors, status
+from brookmq.api.v5 import (
+    api_keys,
+    banned,
+    clients,
+    dashboard,
+    error_codes,
+    errors,
+    node,
+    publish,
+    status,
+    subscriptions,
+)
 from brookmq.api.v5.security import PREFIX
 from brookmq.service.services import Services
 
@@ -30,6 +41,12 @@ def create_app(services: Services, swagger: bool = True) -> FastAPI:
         dashboard.open_routes,
         dashboard.routes,
         api_keys.routes,
+        clients.routes,
+        subscriptions.routes,
+        publish.routes,
+        node.routes,
+        node.open_routes,
+        banned.routes,
         error_codes.routes,
         status.routes,
     ):

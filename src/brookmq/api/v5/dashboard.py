@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from brookmq.api.v5.errors import REALM, ApiError, service_error
+from brookmq.api.v5.errors import REALM, ApiError
 from brookmq.api.v5.security import Authenticated, services
-from brookmq.service.errors import BadCredentials, NotAllowed, ServiceError
+from brookmq.service.errors import BadCredentials, NotAllowed
 
 open_routes = APIRouter(tags=["dashboard"])
 routes = APIRouter(tags=["dashboard"])
@@ -95,18 +95,12 @@ async def create_user(body: NewUser, request: Request, caller: Authenticated) ->
 
 @routes.put("/users/{username}", response_model=User)
 async def update_user(username: str, body: UserUpdate, request: Request, caller: Authenticated) -> User:
-    try:
-        return _user(services(request).users.update(username, body.role, body.description))
-    except ServiceError as exc:
-        raise service_error(exc, "USER_NOT_FOUND") from None
+    return _user(services(request).users.update(username, body.role, body.description))
 
 
 @routes.delete("/users/{username}", status_code=204)
 async def delete_user(username: str, request: Request, caller: Authenticated) -> Response:
-    try:
-        services(request).users.delete(username, by=caller.name)
-    except ServiceError as exc:
-        raise service_error(exc, "USER_NOT_FOUND") from None
+    services(request).users.delete(username, by=caller.name)
     return Response(status_code=204)
 
 
@@ -118,6 +112,4 @@ async def change_password(
         services(request).users.change_password(username, body.old_pwd, body.new_pwd)
     except NotAllowed as exc:
         raise ApiError(400, "ERROR_PWD_NOT_MATCH", exc.message) from None
-    except ServiceError as exc:
-        raise service_error(exc, "USER_NOT_FOUND") from None
     return Response(status_code=204)

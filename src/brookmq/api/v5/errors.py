@@ -24,10 +24,13 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
 
 
-def service_error(exc: ServiceError, not_found: str = "NOT_FOUND") -> ApiError:
+_NOT_FOUND = {"client": "CLIENTID_NOT_FOUND", "topic": "TOPIC_NOT_FOUND", "user": "USER_NOT_FOUND"}
+
+
+def service_error(exc: ServiceError) -> ApiError:
     """The usual mapping; a route that needs another code builds its ApiError itself."""
     if isinstance(exc, NotFound):
-        return ApiError(404, not_found, exc.message)
+        return ApiError(404, _NOT_FOUND.get(exc.kind, "NOT_FOUND"), exc.message)
     if isinstance(exc, AlreadyExists):
         return ApiError(400, "ALREADY_EXISTS", exc.message)
     if isinstance(exc, NotAllowed):

@@ -15,6 +15,13 @@ def rfc3339(epoch: float | None) -> str:
     return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
 
 
+def rfc3339_ms(epoch: float | None) -> str | None:
+    """Millisecond precision, as EMQX writes client, alarm and rule times; None stays None."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="milliseconds")
+
+
 def parse_time(value: Any, field: str) -> float | None:
     """RFC 3339, epoch seconds, or ``infinity`` (None)."""
     if value is None or value == "infinity":
