@@ -64,11 +64,7 @@ class BrookMQ:
         self.broker.congestion_sustain = (
             congestion.min_alarm_sustain_duration if congestion.enable_alarm else None
         )
-        self.delayed = (
-            DelayedPublish(self.broker, settings.delayed.max_delayed_messages)
-            if settings.delayed.enable
-            else None
-        )
+        self.delayed = DelayedPublish(self.broker, settings.delayed.max_delayed_messages)
         self.banned = Banned(self.broker)
         self.authentication = Authentication(self.broker, settings.allow_anonymous)
         for entry in settings.authentication:
@@ -109,6 +105,7 @@ class BrookMQ:
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
             banned=self.banned,
+            delayed_publish=self.delayed,
         )
         self.dashboard = (
             DashboardListener(
@@ -122,7 +119,7 @@ class BrookMQ:
         self.broker.restore()
         if self.store is not None:
             self.store.attach(self.broker)
-        if self.delayed is not None:
+        if self.settings.delayed.enable:
             self.delayed.start()
         self.banned.start()
         self.authentication.start()
@@ -178,8 +175,7 @@ class BrookMQ:
             await self.sys_topics.stop()
         self.broker.shutdown()
         await asyncio.sleep(0.05)  # let the transports flush the DISCONNECTs
-        if self.delayed is not None:
-            self.delayed.stop()
+        self.delayed.stop()
         if self.flapping is not None:
             self.flapping.stop()
         await self.banned.stop()

@@ -59,6 +59,10 @@ class RetainedIndex:
             node = child
         return node.message
 
+    def messages(self) -> Iterator[Message]:
+        """Every retained message, ``$`` topics too, in an order that holds while nothing changes."""
+        return self._subtree(self._root)
+
     def match(self, topic_filter: str) -> list[Message]:
         """Every retained message whose topic ``topic_filter`` matches."""
         out: list[Message] = []

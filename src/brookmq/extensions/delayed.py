@@ -59,7 +59,12 @@ class DelayedPublish:
         self.broker.interceptors["$delayed"] = self.take
         self._update_stats()
 
+    @property
+    def enabled(self) -> bool:
+        return self.broker.interceptors.get("$delayed") == self.take
+
     def stop(self) -> None:
+        """Stop delaying; the stored messages wait for the next start."""
         self.broker.interceptors.pop("$delayed", None)
         for entry in self.messages.values():
             if entry.handle is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from brookmq import __version__
 from brookmq.core.broker import Broker
 from brookmq.extensions.banned import Banned
+from brookmq.extensions.delayed import DelayedPublish
 from brookmq.service.alarms import Alarms
 from brookmq.service.api_keys import ApiKeys
 from brookmq.service.banned import Bans
@@ -14,6 +15,7 @@ from brookmq.service.clients import Clients
 from brookmq.service.dashboard import DashboardUsers
 from brookmq.service.node import Node
 from brookmq.service.publish import Publisher
+from brookmq.service.retainer import Delayed, Retainer
 from brookmq.service.subscriptions import Subscriptions, Topics
 
 
@@ -26,6 +28,7 @@ class Services:
     data_dir: str = ""
     sample_interval: float = 10.0
     banned: Banned | None = None
+    delayed_publish: DelayedPublish | None = None
     clients: Clients = field(init=False)
     subscriptions: Subscriptions = field(init=False)
     topics: Topics = field(init=False)
@@ -33,6 +36,8 @@ class Services:
     node: Node = field(init=False)
     bans: Bans = field(init=False)
     alarms: Alarms = field(init=False)
+    retainer: Retainer = field(init=False)
+    delayed: Delayed = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = Clients(self.broker)
@@ -41,4 +46,6 @@ class Services:
         self.publisher = Publisher(self.broker)
         self.bans = Bans(self.banned or Banned(self.broker, sweep_interval=0))
         self.alarms = Alarms(self.broker)
+        self.retainer = Retainer(self.broker)
+        self.delayed = Delayed(self.broker, self.delayed_publish or DelayedPublish(self.broker))
         self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)

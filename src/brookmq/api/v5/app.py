@@ -15,6 +15,7 @@ from brookmq.api.v5 import (
     dashboard,
     error_codes,
     errors,
+    mqtt,
     node,
     publish,
     status,
@@ -47,6 +48,7 @@ def create_app(services: Services, swagger: bool = True) -> FastAPI:
         node.routes,
         node.open_routes,
         banned.routes,
+        mqtt.routes,
         error_codes.routes,
         status.routes,
     ):

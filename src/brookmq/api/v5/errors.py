@@ -24,7 +24,13 @@ def error(status: int, code: str, message: str, headers: dict[str, str] | None =
     return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
 
 
-_NOT_FOUND = {"client": "CLIENTID_NOT_FOUND", "topic": "TOPIC_NOT_FOUND", "user": "USER_NOT_FOUND"}
+_NOT_FOUND = {
+    "client": "CLIENTID_NOT_FOUND",
+    "topic": "TOPIC_NOT_FOUND",
+    "user": "USER_NOT_FOUND",
+    "message_id": "MESSAGE_ID_NOT_FOUND",
+    "message": "MESSAGE_NOT_FOUND",
+}
 
 
 def service_error(exc: ServiceError) -> ApiError:

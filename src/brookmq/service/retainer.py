@@ -1,0 +1,138 @@
+"""Retained messages and delayed publishes, as the management API lists and removes them
+(``/mqtt/retainer``, ``/mqtt/delayed``). Message ids are 32 hex digits: a retained message's
+is its identity in memory, a delayed message's its key in the store (it survives a restart)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from brookmq.core.broker import Broker
+from brookmq.core.message import Message
+from brookmq.extensions.delayed import DelayedPublish
+from brookmq.mqtt.topics import has_wildcard, topic_filter_problem, topic_name_problem
+from brookmq.service.errors import Invalid, NotFound
+from brookmq.service.paging import Page, page_of
+
+
+def message_info(message: Message, msgid: str) -> dict[str, Any]:
+    """Times in epoch seconds; no payload."""
+    return {
+        "msgid": msgid,
+        "topic": message.topic,
+        "qos": message.qos,
+        "publish_at": message.timestamp,
+        "from_clientid": message.origin,
+        "from_username": message.username or "",
+    }
+
+
+def retained_id(message: Message) -> str:
+    return format(id(message), "032X")
+
+
+class Retainer:
+    def __init__(self, broker: Broker) -> None:
+        self.broker = broker
+
+    def config(self) -> dict[str, Any]:
+        storage = "disc" if self.broker.store is not None else "ram"
+        return {
+            "enable": self.broker.options.retain_available,
+            "backend": {"type": "built_in_database", "storage_type": storage},
+        }
+
+    def find(self, topic: str | None, page: int, limit: int) -> Page:
+        """Every retained message, or those a topic filter matches (then no ``count``)."""
+        retained = self.broker.retained
+        if topic is None:
+            rows = (message_info(m, retained_id(m)) for m in retained.messages())
+            return page_of(rows, page, limit, retained.count)
+        return page_of((message_info(m, retained_id(m)) for m in self._match(topic)), page, limit)
+
+    def _match(self, topic_filter: str) -> list[Message]:
+        if topic_filter_problem(topic_filter):
+            raise Invalid("not a valid topic filter", "topic")
+        now = self.broker.clock.time()
+        return [m for m in self.broker.retained.match(topic_filter) if not m.expired(now)]
+
+    def get(self, topic_filter: str) -> tuple[dict[str, Any], bytes]:
+        """The first message the filter matches, and its payload."""
+        found = self._match(topic_filter)
+        if not found:
+            raise NotFound("Viewed message doesn't exist")
+        return message_info(found[0], retained_id(found[0])), found[0].payload
+
+    def delete(self, topic_filter: str) -> None:
+        """Remove the retained messages the filter matches."""
+        found = self._match(topic_filter)
+        if not found:
+            raise NotFound("Viewed message doesn't exist")
+        for message in found:
+            self.broker.delete_retained(message.topic)
+
+    def clear(self) -> None:
+        for message in list(self.broker.retained.messages()):
+            self.broker.delete_retained(message.topic)
+
+
+class Delayed:
+    def __init__(self, broker: Broker, delayed: DelayedPublish) -> None:
+        self.broker = broker
+        self.delayed = delayed
+
+    def config(self) -> dict[str, Any]:
+        return {"enable": self.delayed.enabled, "max_delayed_messages": self.delayed.max_delayed_messages}
+
+    def configure(self, enable: bool | None, max_delayed_messages: int | None) -> dict[str, Any]:
+        if max_delayed_messages is not None:
+            if max_delayed_messages < 0:
+                raise Invalid("Max delayed must be equal or greater than 0")
+            self.delayed.max_delayed_messages = max_delayed_messages
+        if enable is not None and enable != self.delayed.enabled:
+            if enable:
+                self.delayed.start()
+            else:
+                self.delayed.stop()
+        return self.config()
+
+    def _info(self, key: int) -> dict[str, Any]:
+        entry = self.delayed.messages[key]
+        message = entry.message
+        info = message_info(message, format(key, "032X"))
+        info["node"] = self.broker.node_name
+        info["delayed_interval"] = round(entry.due_at - message.timestamp)
+        info["delayed_remaining"] = max(0, round(entry.due_at - self.broker.clock.time()))
+        info["expected_at"] = entry.due_at
+        return info
+
+    def find(self, page: int, limit: int) -> Page:
+        messages = self.delayed.messages
+        return page_of((self._info(k) for k in messages), page, limit, len(messages))
+
+    def _key(self, node: str, msgid: str) -> int:
+        try:
+            key = int(msgid, 16)
+        except ValueError:
+            raise Invalid("must be hexadecimal", "msgid") from None
+        if node != self.broker.node_name:
+            raise Invalid(f"unknown node {node}", "node")
+        if key not in self.delayed.messages:
+            raise NotFound("Message ID not found", "message_id")
+        return key
+
+    def get(self, node: str, msgid: str) -> tuple[dict[str, Any], bytes]:
+        key = self._key(node, msgid)
+        return self._info(key), self.delayed.messages[key].message.payload
+
+    def delete(self, node: str, msgid: str) -> None:
+        self.delayed.delete(self._key(node, msgid))
+
+    def delete_topic(self, topic: str) -> None:
+        """Withdraw every delayed message to ``topic`` (a topic name, not a filter)."""
+        if has_wildcard(topic) or topic_name_problem(topic):
+            raise Invalid("a topic name without wildcards", "topic")
+        keys = [k for k, e in self.delayed.messages.items() if e.message.topic == topic]
+        if not keys:
+            raise NotFound("Message not found", "message")
+        for key in keys:
+            self.delayed.delete(key)
