@@ -202,9 +202,38 @@ async def test_openapi_document_and_its_security_schemes(http) -> None:
     doc = (await http.get("/api-docs/swagger.json")).json()
     assert doc["openapi"].startswith("3.") and doc["servers"] == [{"url": "/api/v5"}]
     assert set(doc["components"]["securitySchemes"]) == {"basicAuth", "bearerAuth"}
-    assert doc["paths"]["/api/v5/login"]["post"]["security"] == []
+    assert doc["paths"]["/login"]["post"]["security"] == []
+    assert all(path.startswith("/") and not path.startswith("/api/v5") for path in doc["paths"])
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            assert operation.get("tags"), f"{method} {path} has no tag"
     redirect = await http.get("/api-docs", follow_redirects=False)
     assert redirect.status_code == 301 and redirect.headers["location"] == "/api-docs/index.html"
+    ui = await http.get("/api-docs/index.html")
+    assert ui.status_code == 200 and "/api-docs/static/swagger-ui-bundle.js" in ui.text
+    assert "/api-docs/swagger.json" in ui.text and "cdn" not in ui.text.lower()
+    script = await http.get("/api-docs/static/swagger-ui-bundle.js")
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+
+
+async def test_swagger_can_be_turned_off(tmp_path) -> None:
+    settings = load_settings(
+        environ={
+            **LOOPBACK_LISTENERS,
+            "BROOKMQ_NODE__DATA_DIR": str(tmp_path),
+            "BROOKMQ_DASHBOARD__SWAGGER_SUPPORT": "false",
+        }
+    )
+    app = BrookMQ(settings)
+    await app.start()
+    try:
+        assert app.dashboard is not None
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.dashboard.port}") as client:
+            for path in ("/api-docs", "/api-docs/index.html", "/api-docs/swagger.json"):
+                assert (await client.get(path)).status_code == 404, path
+            assert (await client.get("/status")).status_code == 200
+    finally:
+        await app.stop()
 
 
 async def test_the_default_password_is_warned_about(tmp_path, caplog) -> None:
