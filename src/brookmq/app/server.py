@@ -106,6 +106,7 @@ class BrookMQ:
             sample_interval=dashboard.sample_interval,
             banned=self.banned,
             delayed_publish=self.delayed,
+            authentication=self.authentication,
         )
         self.dashboard = (
             DashboardListener(

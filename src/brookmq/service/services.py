@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 from brookmq import __version__
 from brookmq.core.broker import Broker
+from brookmq.extensions.authn.chain import Authentication
 from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.service.alarms import Alarms
 from brookmq.service.api_keys import ApiKeys
+from brookmq.service.authn import Authn
 from brookmq.service.banned import Bans
 from brookmq.service.clients import Clients
 from brookmq.service.dashboard import DashboardUsers
@@ -29,6 +31,7 @@ class Services:
     sample_interval: float = 10.0
     banned: Banned | None = None
     delayed_publish: DelayedPublish | None = None
+    authentication: Authentication | None = None
     clients: Clients = field(init=False)
     subscriptions: Subscriptions = field(init=False)
     topics: Topics = field(init=False)
@@ -38,6 +41,7 @@ class Services:
     alarms: Alarms = field(init=False)
     retainer: Retainer = field(init=False)
     delayed: Delayed = field(init=False)
+    authn: Authn = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = Clients(self.broker)
@@ -47,5 +51,6 @@ class Services:
         self.bans = Bans(self.banned or Banned(self.broker, sweep_interval=0))
         self.alarms = Alarms(self.broker)
         self.retainer = Retainer(self.broker)
+        self.authn = Authn(self.authentication or Authentication(self.broker))
         self.delayed = Delayed(self.broker, self.delayed_publish or DelayedPublish(self.broker))
         self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)

@@ -26,12 +26,18 @@ KEYS = {
 def api_node(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[BrokerProcess]:
-    """A test module may set ``NODE_ENV``, more environment for its broker."""
+    """A test module may set ``NODE_ENV``, more environment for its broker, and ``NODE_CONFIG``,
+    the text of its configuration file."""
     data = tmp_path_factory.mktemp("node")
+    config = None
+    if hasattr(request.module, "NODE_CONFIG"):
+        config = data / "brookmq.conf"
+        config.write_text(request.module.NODE_CONFIG)
     keys = data / "keys.txt"
     keys.write_text("".join(f"{key}:{secret}:{role}\n" for role, (key, secret) in KEYS.items()))
     node = BrokerProcess(
         data,
+        config,
         BROOKMQ_API_KEY__BOOTSTRAP_FILE=str(keys),
         BROOKMQ_DASHBOARD__SAMPLE_INTERVAL="1s",
         **getattr(request.module, "NODE_ENV", {}),

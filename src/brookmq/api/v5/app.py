@@ -14,6 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from brookmq.api.v5 import (
     api_keys,
+    authn,
     banned,
     clients,
     dashboard,
@@ -53,6 +54,7 @@ def create_app(services: Services, swagger: bool = True) -> FastAPI:
         node.open_routes,
         banned.routes,
         mqtt.routes,
+        authn.routes,
         error_codes.routes,
         status.routes,
     ):

@@ -1,0 +1,84 @@
+"""/api/v5/authentication: authenticators, their counters, and built-in database users that
+paho clients then log in with."""
+
+from __future__ import annotations
+
+import paho.mqtt.client as mqtt
+
+from tests.interop.test_access_paho import connack
+
+NODE_CONFIG = """
+authentication = [{mechanism = password_based, backend = built_in_database}]
+allow_anonymous = false
+"""
+DB = "/authentication/password_based:built_in_database"
+
+
+def test_authenticators_are_listed(api) -> None:
+    listed = api.get("/authentication").json()
+    assert listed == [
+        {
+            "id": "password_based:built_in_database",
+            "mechanism": "password_based",
+            "backend": "built_in_database",
+            "enable": True,
+            "user_id_type": "username",
+        }
+    ]
+    assert api.get("/authentication/password_based%3Abuilt_in_database").json() == listed[0]
+    assert api.get("/authentication/jwt").status_code == 404
+    assert api.get("/authentication/jwt/users").status_code == 404
+
+
+def test_users_lifecycle_and_logins(api, api_node, prefix) -> None:
+    user = prefix + "dev"
+    created = api.post(f"{DB}/users", json={"user_id": user, "password": "s3cret"})
+    assert created.status_code == 201 and created.json() == {"user_id": user, "is_superuser": False}
+    duplicate = api.post(f"{DB}/users", json={"user_id": user, "password": "x"})
+    assert duplicate.status_code == 409 and duplicate.json() == {
+        "code": "ALREADY_EXISTS",
+        "message": "User already exists",
+    }
+    for bad in (
+        {"user_id": "", "password": "x"},
+        {"user_id": "a"},
+        {"user_id": "a", "password": "x", "clientid": "c"},
+    ):
+        assert api.post(f"{DB}/users", json=bad).status_code == 400, bad
+    before = api.get(f"{DB}/status").json()["metrics"]
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "c1", user, "s3cret") == 0
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "c2", user, "wrong") == 0x86
+    after = api.get(f"{DB}/status").json()
+    assert after["status"] == "connected"
+    assert (
+        after["metrics"]["success"] == before["success"] + 1
+        and after["metrics"]["failed"] == before["failed"] + 1
+    )
+
+    assert api.get(f"{DB}/users/{user}").json() == {"user_id": user, "is_superuser": False}
+    changed = api.put(f"{DB}/users/{user}", json={"password": "n3w", "is_superuser": True})
+    assert changed.json() == {"user_id": user, "is_superuser": True}
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "c3", user, "s3cret") == 0x86
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "c4", user, "n3w") == 0
+    assert api.put(f"{DB}/users/{user}", json={}).status_code == 400
+    assert api.put(f"{DB}/users/{user}", json={"user_id": "other"}).status_code == 400
+    assert "password" not in str(api.get(f"{DB}/users", params={"like_user_id": prefix}).json())
+    assert api.delete(f"{DB}/users/{user}").status_code == 204
+    missing = api.get(f"{DB}/users/{user}")
+    assert missing.status_code == 404 and missing.json() == {"code": "NOT_FOUND", "message": "User not found"}
+    assert api.delete(f"{DB}/users/{user}").status_code == 404
+
+
+def test_users_page_and_filter(api, prefix) -> None:
+    for i in range(5):
+        api.post(f"{DB}/users", json={"user_id": f"{prefix}{i}", "password": "p", "is_superuser": i == 0})
+    fuzzy = api.get(f"{DB}/users", params={"like_user_id": prefix, "limit": 2}).json()
+    assert len(fuzzy["data"]) == 2 and fuzzy["meta"]["hasnext"] is True and "count" not in fuzzy["meta"]
+    supers = api.get(f"{DB}/users", params={"is_superuser": True}).json()
+    assert {"user_id": f"{prefix}0", "is_superuser": True} in supers["data"] and supers["meta"]["count"] >= 1
+    pages = []
+    for page in (1, 2, 3):
+        pages += api.get(f"{DB}/users", params={"like_user_id": prefix, "limit": 2, "page": page}).json()[
+            "data"
+        ]
+    assert [u["user_id"] for u in pages] == [f"{prefix}{i}" for i in range(5)]
