@@ -51,55 +51,63 @@ class ClientQuery:
         )
 
     def tests(self) -> list[Callable[[Client], bool]]:
+        """One test per filter, on the attributes the client object is made from: a filter
+        never builds the whole object of a client it then leaves out."""
         out: list[Callable[[Client], bool]] = []
         if self.username:
             names = set(self.username)
-            out.append(lambda c: c.info["username"] in names)
+            out.append(lambda c: getattr(c.who, "username", None) in names)
         elif self.like_username is not None:
             part = self.like_username
-            out.append(lambda c: part in (c.info["username"] or ""))
+            out.append(lambda c: part in (getattr(c.who, "username", None) or ""))
         if self.like_clientid is not None and not self.clientid:
             part_id = self.like_clientid
-            out.append(lambda c: part_id in c.client_id)
+            out.append(lambda c: part_id in c.session.client_id)
         if self.ip_address is not None:
             ip = self.ip_address
-            out.append(lambda c: c.info["ip_address"] == ip)
+            out.append(lambda c: getattr(c.who, "peerhost", None) == ip)
         if self.conn_state is not None:
             state = self.conn_state
             out.append(lambda c: c.conn_state == state)
         if self.clean_start is not None:
             clean = self.clean_start
-            out.append(lambda c: c.info["clean_start"] == clean)
+            out.append(lambda c: getattr(c.who, "clean_start", False) == clean)
         if self.proto_ver is not None:
             ver = self.proto_ver
-            out.append(lambda c: c.info["proto_ver"] == ver)
-        for key in ("created_at", "connected_at"):
-            low, high = getattr(self, f"gte_{key}"), getattr(self, f"lte_{key}")
-            if low is not None or high is not None:
-                out.append(_in_range(key, low, high))
+            out.append(lambda c: getattr(c.who, "version", None) == ver)
+        if self.gte_created_at is not None or self.lte_created_at is not None:
+            out.append(_in_range(lambda c: c.session.created_at, self.gte_created_at, self.lte_created_at))
+        if self.gte_connected_at is not None or self.lte_connected_at is not None:
+            out.append(
+                _in_range(
+                    lambda c: getattr(c.who, "connected_at", None),
+                    self.gte_connected_at,
+                    self.lte_connected_at,
+                )
+            )
         return out
 
 
-def _in_range(key: str, low: float | None, high: float | None) -> Callable[[Client], bool]:
+def _in_range(
+    value_of: Callable[[Client], float | None], low: float | None, high: float | None
+) -> Callable[[Client], bool]:
     def test(c: Client) -> bool:
-        value = c.info[key]
+        value = value_of(c)
         return value is not None and (low is None or value >= low) and (high is None or value <= high)
 
     return test
 
 
 class Client:
-    """A session and whoever has, or last had, it."""
+    """A session and whoever has, or last had, it: the connection, the closed connection, or
+    after a restart the owner the store remembered (a WillOwner)."""
 
-    __slots__ = ("_info", "session")
+    __slots__ = ("_info", "session", "who")
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.who: Any = session.connection or session.last_client
         self._info: dict[str, Any] | None = None
-
-    @property
-    def client_id(self) -> str:
-        return self.session.client_id
 
     @property
     def conn_state(self) -> str:
@@ -117,7 +125,7 @@ class Client:
 
     def _make_info(self) -> dict[str, Any]:
         session = self.session
-        who = session.connection or session.last_client
+        who = self.who
         if hasattr(who, "client_info"):
             info = who.client_info()
         else:  # a session restored from the store: only its owner's name and address are known
@@ -166,11 +174,8 @@ class Clients:
 
     def _internal(self) -> set[Session]:
         sessions = self.broker.sessions
-        return {
-            c.session
-            for c in self.broker.local_clients
-            if c.client_id in sessions and isinstance(sessions[c.client_id].connection, LocalClient)
-        }
+        found = (sessions.get(c.client_id) for c in self.broker.local_clients)
+        return {s for s in found if s is not None and isinstance(s.connection, LocalClient)}
 
     def count(self) -> int:
         return len(self.broker.sessions) - len(self._internal())
