@@ -102,11 +102,11 @@ class BrookMQ:
                 dashboard.default_password,
             ),
             ApiKeys(collection(self.broker, "api_keys")),
+            self.banned,
+            self.delayed,
+            self.authentication,
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
-            banned=self.banned,
-            delayed_publish=self.delayed,
-            authentication=self.authentication,
         )
         self.dashboard = (
             DashboardListener(

@@ -26,12 +26,12 @@ class Services:
     broker: Broker
     users: DashboardUsers
     api_keys: ApiKeys
-    version: str = __version__
+    banned: Banned
+    delayed_publish: DelayedPublish
+    authentication: Authentication
     data_dir: str = ""
     sample_interval: float = 10.0
-    banned: Banned | None = None
-    delayed_publish: DelayedPublish | None = None
-    authentication: Authentication | None = None
+    version: str = __version__
     clients: Clients = field(init=False)
     subscriptions: Subscriptions = field(init=False)
     topics: Topics = field(init=False)
@@ -48,9 +48,9 @@ class Services:
         self.subscriptions = Subscriptions(self.broker, self.clients)
         self.topics = Topics(self.broker)
         self.publisher = Publisher(self.broker)
-        self.bans = Bans(self.banned or Banned(self.broker, sweep_interval=0))
+        self.bans = Bans(self.banned)
         self.alarms = Alarms(self.broker)
         self.retainer = Retainer(self.broker)
-        self.authn = Authn(self.authentication or Authentication(self.broker))
-        self.delayed = Delayed(self.broker, self.delayed_publish or DelayedPublish(self.broker))
+        self.authn = Authn(self.authentication)
+        self.delayed = Delayed(self.broker, self.delayed_publish)
         self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)
