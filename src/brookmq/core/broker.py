@@ -77,6 +77,7 @@ class Broker:
         self.deny_disconnects = False
         # conn_congestion alarms: None = off; else an alarm lasts at least this many seconds
         self.congestion_sustain: float | None = 60.0
+        self._congestion_checks: set[str] = set()  # alarms with a clearing check due
         self.on_acked = self.hooks.listeners("message.acked")
         self.counters = new_counters()
         self.stats = Stats()
@@ -511,24 +512,27 @@ class Broker:
         """Raise or clear ``conn``'s ``conn_congestion`` alarm (its socket cannot take more).
         Cleared no sooner than ``congestion_sustain`` after it was raised, so it does not flap."""
         name = f"conn_congestion/{conn.client_id}/{conn.username or 'unknown_user'}"
-        if congested:
-            details = {
-                "clientid": conn.client_id,
-                "username": conn.username,
-                "peername": f"{conn.peerhost}:{conn.peerport}",
-            }
-            self.alarms.activate(name, f"connection congested: {conn.client_id}", details)
-            return
         alarm = self.alarms.active.get(name)
-        if alarm is None:
+        if congested:
+            if alarm is None:
+                details = {
+                    "clientid": conn.client_id,
+                    "username": conn.username,
+                    "peername": f"{conn.peerhost}:{conn.peerport}",
+                }
+                self.alarms.activate(name, f"connection congested: {conn.client_id}", details)
             return
+        if alarm is None or name in self._congestion_checks:
+            return  # none, or a check is already due (a slow reader pauses and resumes often)
         left = alarm.activate_at + (self.congestion_sustain or 0.0) - self.clock.time()
         if left <= 0:
             self.alarms.deactivate(name)
         else:
+            self._congestion_checks.add(name)
             asyncio.get_running_loop().call_later(left, self._congestion_over, conn, name)
 
     def _congestion_over(self, conn: Any, name: str) -> None:
+        self._congestion_checks.discard(name)
         if conn.writable or conn.transport is None or conn.transport.is_closing():
             self.alarms.deactivate(name)
 
