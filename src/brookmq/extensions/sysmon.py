@@ -64,12 +64,14 @@ class SystemMonitor:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        if self.mem_check_interval and memory_usage() is not None:
-            self._tasks.append(loop.create_task(self._every(self.mem_check_interval, self.check_memory)))
-        if self.cpu_check_interval and self._last_cpu is not None:
-            self._tasks.append(loop.create_task(self._every(self.cpu_check_interval, self.check_cpu)))
-        if len(self._tasks) < bool(self.mem_check_interval) + bool(self.cpu_check_interval):
-            log.info("no /proc here: system memory or CPU alarms are off")
+        for interval, check, readable in (
+            (self.mem_check_interval, self.check_memory, memory_usage() is not None),
+            (self.cpu_check_interval, self.check_cpu, self._last_cpu is not None),
+        ):
+            if interval and readable:
+                self._tasks.append(loop.create_task(self._every(interval, check)))
+            elif interval:
+                log.info("no /proc here: %s alarms are off", check.__name__.removeprefix("check_"))
 
     async def stop(self) -> None:
         for task in self._tasks:

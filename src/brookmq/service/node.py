@@ -32,6 +32,13 @@ _COUNTED = {
     "persisted": "messages.persisted",
 }
 
+_RATES = {
+    "received": "received_msg_rate",
+    "sent": "sent_msg_rate",
+    "dropped": "dropped_msg_rate",
+    "persisted": "persisted_rate",
+}
+
 
 def _size(n: int) -> str:
     """EMQX's memory strings: ``512.00M``."""
@@ -156,10 +163,8 @@ class Node:
         counters = self._counters()
         stats = self.broker.stats.snapshot()
         row: dict[str, Any] = self._gauges()
-        for key in ("received", "sent", "dropped", "persisted"):
-            row[f"{key}_msg_rate" if key != "persisted" else "persisted_rate"] = round(
-                (counters[key] - self._last[key]) / elapsed, 2
-            )
+        for key, rate in _RATES.items():
+            row[rate] = round((counters[key] - self._last[key]) / elapsed, 2)
         row["retained_msg_count"] = stats["retained.count"]
         row["shared_subscriptions"] = stats["subscriptions.shared.count"]
         return row

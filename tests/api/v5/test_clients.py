@@ -101,12 +101,8 @@ def test_a_disconnected_persistent_session_is_listed_and_counted(api, mqtt_clien
     c = mqtt_client(prefix + "p", username="keeper", **persistent())
     c.disconnect()
     c.loop_stop()
-    gone = wait_for(
-        lambda: (
-            api.get(f"/clients/{prefix}p").json().get("connected") is False
-            and api.get(f"/clients/{prefix}p").json()
-        )
-    )
+    wait_for(lambda: api.get(f"/clients/{prefix}p").json()["connected"] is False)
+    gone = api.get(f"/clients/{prefix}p").json()
     assert gone["is_persistent"] is True and gone["expiry_interval"] == 300
     assert RFC3339_MS.match(gone["disconnected_at"]) and gone["username"] == "keeper"
     states = api.get("/clients", params={"like_clientid": prefix, "conn_state": "disconnected"})
