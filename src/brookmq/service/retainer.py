@@ -11,23 +11,8 @@ from brookmq.core.message import Message
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.mqtt.topics import has_wildcard, topic_filter_problem, topic_name_problem
 from brookmq.service.errors import Invalid, NotFound
+from brookmq.service.messages import message_info
 from brookmq.service.paging import Page, page_of
-
-
-def message_info(message: Message, msgid: str) -> dict[str, Any]:
-    """Times in epoch seconds; no payload."""
-    return {
-        "msgid": msgid,
-        "topic": message.topic,
-        "qos": message.qos,
-        "publish_at": message.timestamp,
-        "from_clientid": message.origin,
-        "from_username": message.username or "",
-    }
-
-
-def retained_id(message: Message) -> str:
-    return format(id(message), "032X")
 
 
 class Retainer:
@@ -45,9 +30,9 @@ class Retainer:
         """Every retained message, or those a topic filter matches (then no ``count``)."""
         retained = self.broker.retained
         if topic is None:
-            rows = (message_info(m, retained_id(m)) for m in retained.messages())
+            rows = (message_info(m) for m in retained.messages())
             return page_of(rows, page, limit, retained.count)
-        return page_of((message_info(m, retained_id(m)) for m in self._match(topic)), page, limit)
+        return page_of((message_info(m) for m in self._match(topic)), page, limit)
 
     def _match(self, topic_filter: str) -> list[Message]:
         if topic_filter_problem(topic_filter):
@@ -60,7 +45,7 @@ class Retainer:
         found = self._match(topic_filter)
         if not found:
             raise NotFound("Viewed message doesn't exist")
-        return message_info(found[0], retained_id(found[0])), found[0].payload
+        return message_info(found[0]), found[0].payload
 
     def delete(self, topic_filter: str) -> None:
         """Remove the retained messages the filter matches."""

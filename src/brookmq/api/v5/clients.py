@@ -15,6 +15,8 @@ from brookmq.api.v5.times import rfc3339_ms
 from brookmq.config.units import parse_bytesize
 from brookmq.service.clients import ClientQuery, Queued
 from brookmq.service.errors import Invalid
+from brookmq.service.messages import message_info
+from brookmq.service.paging import MAX_LIMIT
 
 routes = APIRouter(tags=["Clients"])
 _TIMES = ("created_at", "connected_at", "disconnected_at")
@@ -292,15 +294,10 @@ def _messages(items: list[Queued], mqueue: bool, payload: str) -> list[dict[str,
     out = []
     for item in items:
         message = item.message
-        row: dict[str, Any] = {
-            "msgid": format(id(message), "032X"),
-            "topic": message.topic,
-            "qos": item.qos,
-            "publish_at": int(message.timestamp * 1000),
-            "from_clientid": message.origin,
-            "from_username": message.username or "",
-            "inserted_at": str(item.inserted_ns),
-        }
+        row = message_info(message)
+        row["qos"] = item.qos  # as delivered to this client
+        row["publish_at"] = int(message.timestamp * 1000)
+        row["inserted_at"] = str(item.inserted_ns)
         if mqueue:
             row["mqueue_priority"] = 0
         if payload == "base64":
@@ -316,7 +313,7 @@ def _messages(items: list[Queued], mqueue: bool, payload: str) -> list[dict[str,
     return out
 
 
-Limit = Annotated[int, Query(ge=1, le=10000)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Payload = Literal["base64", "plain", "none"]
 
 
