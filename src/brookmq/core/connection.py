@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from brookmq.core import connect_flow, publish_flow, subscribe_flow
 from brookmq.core.listener import ListenerContext
 from brookmq.core.message import Message
+from brookmq.core.metrics import QOS_SENT
 from brookmq.core.states import AUTHENTICATING, CLOSED, CONNECTED, NEW
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
@@ -43,7 +44,6 @@ _SENT_METRIC = {
     pk.Disconnect: "packets.disconnect.sent",
     pk.Auth: "packets.auth.sent",
 }
-_QOS_SENT = ("messages.qos0.sent", "messages.qos1.sent", "messages.qos2.sent")
 # DISCONNECT reason code a v5 client is told when the server closes for each reason.
 _EVICT_CODES = {
     "takenover": rc.SESSION_TAKEN_OVER,
@@ -458,7 +458,7 @@ class Connection(asyncio.Protocol):
         counters = self.broker.counters
         counters["packets.publish.sent"] += 1
         counters["messages.sent"] += 1
-        counters[_QOS_SENT[qos]] += 1
+        counters[QOS_SENT[qos]] += 1
         return True
 
     def _encode_mounted(self, message: Message, qos: int, retain: bool, sub_ids: tuple[int, ...]) -> bytes:

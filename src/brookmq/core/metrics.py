@@ -121,6 +121,11 @@ STAT_NAMES = [
 ]
 
 
+# The per-QoS message counters, indexed by QoS.
+QOS_RECEIVED = ("messages.qos0.received", "messages.qos1.received", "messages.qos2.received")
+QOS_SENT = ("messages.qos0.sent", "messages.qos1.sent", "messages.qos2.sent")
+
+
 def new_counters() -> dict[str, int]:
     """A fresh counter dict holding every metric at 0; the hot path increments it directly."""
     return dict.fromkeys(METRIC_NAMES, 0)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from brookmq.core.hooks import Hooks
 from brookmq.core.message import Message
+from brookmq.core.metrics import QOS_RECEIVED
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.errors import ProtocolError, protocol_error
@@ -13,8 +14,6 @@ from brookmq.mqtt.topics import topic_name_problem
 
 if TYPE_CHECKING:
     from brookmq.core.connection import Connection
-
-_QOS_RECEIVED = ("messages.qos0.received", "messages.qos1.received", "messages.qos2.received")
 
 
 def handle_publish(conn: Connection, packet: pk.Publish) -> None:
@@ -42,7 +41,7 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
     if packet.retain and not opts.retain_available:
         raise ProtocolError(rc.RETAIN_NOT_SUPPORTED, "retain is not available")  # [MQTT-3.2.2-14]
     counters["messages.received"] += 1
-    counters[_QOS_RECEIVED[qos]] += 1
+    counters[QOS_RECEIVED[qos]] += 1
     name = topic  # as the client sees it: what authorization judges
     if conn.mountpoint:
         topic = conn.mountpoint + topic

@@ -14,12 +14,12 @@ from typing import Any
 
 from brookmq.core.broker import Broker
 from brookmq.core.message import Message
+from brookmq.core.metrics import QOS_RECEIVED
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.topics import topic_name_problem
 from brookmq.service.errors import ServiceError
 
 ORIGIN = "http_api"
-_QOS_RECEIVED = ("messages.qos0.received", "messages.qos1.received", "messages.qos2.received")
 _PROPERTIES = (
     "payload_format_indicator",
     "message_expiry_interval",
@@ -81,7 +81,7 @@ class Publisher:
     def publish(self, message: Message) -> Outcome:
         counters = self.broker.counters
         counters["messages.received"] += 1
-        counters[_QOS_RECEIVED[message.qos]] += 1
+        counters[QOS_RECEIVED[message.qos]] += 1
         if self.broker.publish(message):
             return Outcome(uuid.uuid4().hex.upper())
         return Outcome(None, rc.NO_MATCHING_SUBSCRIBERS, "no_matching_subscribers")
