@@ -136,6 +136,8 @@ def test_subscriptions_listing_and_its_filters(api, mqtt_client, prefix) -> None
         reply = api.get("/subscriptions", params={"match_topic": bad})
         assert reply.json() == {"code": "INVALID_PARAMETER", "message": "match_topic_invalid"}
     assert api.get("/subscriptions", params={"qos": 3}).status_code == 400
+    durable = api.get("/subscriptions", params={"durable": True}).json()  # BrookMQ has no durable sessions
+    assert durable == {"data": [], "meta": {"page": 1, "limit": 100, "count": 0, "hasnext": False}}
     everything = api.get("/subscriptions", params={"limit": 10000}).json()
     assert everything["meta"]["count"] == len(everything["data"]) >= 3
 

@@ -10,6 +10,7 @@ from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, envelope
 from brookmq.api.v5.security import Authenticated, services
 from brookmq.service.errors import Invalid
+from brookmq.service.paging import page_of
 from brookmq.service.subscriptions import SubscriptionQuery
 
 routes = APIRouter()
@@ -36,16 +37,12 @@ async def list_subscriptions(
     """Subscriptions of every client; ``count`` is left out with ``match_topic``."""
     _node(request, node)
     if durable:  # BrookMQ has no durable (DS) sessions
-        return envelope_empty(paging.page, paging.limit)
+        return envelope(page_of(iter(()), paging.page, paging.limit, 0))
     query = SubscriptionQuery(clientid, qos, topic, share_group, match_topic)
     try:
         return envelope(services(request).subscriptions.find(query, paging.page, paging.limit))
     except Invalid as exc:
         raise ApiError(400, "INVALID_PARAMETER", exc.message) from None
-
-
-def envelope_empty(page: int, limit: int) -> dict[str, Any]:
-    return {"data": [], "meta": {"page": page, "limit": limit, "count": 0, "hasnext": False}}
 
 
 @routes.get("/topics", responses=PAGED, tags=["Topics"])
