@@ -7,6 +7,7 @@ for fuzzy filters); then ``hasnext`` comes from it, otherwise from one row read 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -44,6 +45,8 @@ def page_of(rows: Iterable[Any], page: int, limit: int, count: int | None = None
     """Rows ``(page - 1) * limit`` onwards, at most ``limit`` of them."""
     check(page, limit)
     start = (page - 1) * limit
+    if start + limit >= sys.maxsize:  # past the end of any list there can be
+        return Page([], page, limit, count, False)
     if count is not None:
         data = list(islice(rows, start, start + limit))
         return Page(data, page, limit, count, start + len(data) < count)
