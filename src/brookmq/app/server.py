@@ -9,9 +9,12 @@ from pathlib import Path
 
 from brookmq.api.server import DashboardListener
 from brookmq.api.v5.app import create_app
+from brookmq.app import live
+from brookmq.config.runtime import RuntimeConfig
 from brookmq.config.settings import (
     AuthenticatorSettings,
     AuthorizationSettings,
+    AuthzSourceSettings,
     BuiltinDatabaseSettings,
     BuiltinRulesSourceSettings,
     HttpAuthnSettings,
@@ -34,6 +37,7 @@ from brookmq.extensions.tables import collection
 from brookmq.service.api_keys import ApiKeys
 from brookmq.service.dashboard import DashboardUsers
 from brookmq.service.services import Services
+from brookmq.storage.memory import MemoryStore
 from brookmq.storage.sqlite import SqliteStore
 from brookmq.transport.listener import ListenerRegistry
 
@@ -41,12 +45,11 @@ log = logging.getLogger("brookmq")
 
 
 class BrookMQ:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        durability = settings.durability
+    def __init__(self, file_settings: Settings) -> None:
+        durability = file_settings.durability
         self.store = (
             SqliteStore(
-                Path(settings.node.data_dir) / "brookmq.db",
+                Path(file_settings.node.data_dir) / "brookmq.db",
                 durability.synchronous,
                 durability.flush_interval,
                 durability.batch_size,
@@ -54,43 +57,31 @@ class BrookMQ:
             if durability.enable
             else None
         )
+        overrides = (self.store or MemoryStore()).collection("config_overrides")
+        self.config = RuntimeConfig.load(file_settings, overrides)
+        settings = self.config.settings
         self.broker = Broker(
             settings.mqtt,
             settings.node.name,
             store=self.store,
             ack_after_commit=durability.ack == "after_commit",
         )
-        congestion = settings.conn_congestion
-        self.broker.congestion_sustain = (
-            congestion.min_alarm_sustain_duration if congestion.enable_alarm else None
-        )
+        self.broker.congestion_sustain = live.congestion_sustain(settings)
+        self.broker.retainer = live.retainer_options(settings)
+        alarm = settings.alarm
+        self.broker.alarms.configure(alarm.actions, alarm.size_limit, alarm.validity_period)
         self.delayed = DelayedPublish(self.broker, settings.delayed.max_delayed_messages)
         self.banned = Banned(self.broker)
         self.authentication = Authentication(self.broker, settings.allow_anonymous)
         for entry in settings.authentication:
             self.authentication.add(make_authenticator(self.broker, entry)).enable = entry.enable
         self.authorization = make_authorization(self.broker, settings.authorization)
-        flapping = settings.flapping_detect
-        self.flapping = (
-            FlappingDetector(
-                self.broker, self.banned, flapping.max_count, flapping.window_time, flapping.ban_time
-            )
-            if flapping.enable
-            else None
-        )
+        self.flapping = self._flapping(settings)
         self.listeners = ListenerRegistry(
             self.broker, settings.listeners.as_dict(), settings.node.data_dir, settings.zone_options()
         )
         self.sys_topics: SysTopics | None = None
-        sysmon = settings.sysmon.os
-        self.sysmon = SystemMonitor(
-            self.broker,
-            sysmon.mem_check_interval,
-            sysmon.sysmem_high_watermark,
-            sysmon.cpu_check_interval,
-            sysmon.cpu_high_watermark,
-            sysmon.cpu_low_watermark,
-        )
+        self.sysmon = self._sysmon(settings)
         dashboard = settings.dashboard
         self.services = Services(
             self.broker,
@@ -105,6 +96,9 @@ class BrookMQ:
             self.banned,
             self.delayed,
             self.authentication,
+            self.authorization,
+            self.listeners,
+            self.config,
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
         )
@@ -115,6 +109,12 @@ class BrookMQ:
             if dashboard.listeners.http.enable
             else None
         )
+        live.install(self, self.config)
+
+    @property
+    def settings(self) -> Settings:
+        """As they are now: the file's, with what the management API changed."""
+        return self.config.settings
 
     async def start(self) -> None:
         self.broker.restore()
@@ -128,17 +128,13 @@ class BrookMQ:
         if self.flapping is not None:
             self.flapping.start()
         await self.listeners.start_enabled()
-        sys_conf = self.settings.sys_topics
-        self.sys_topics = SysTopics(
-            self.broker,
-            sys_conf.sys_msg_interval,
-            sys_conf.sys_heartbeat_interval,
-            sys_conf.sys_event_messages.client_connected,
-            sys_conf.sys_event_messages.client_disconnected,
-        )
+        self.sys_topics = self._sys_topics(self.settings)
         self.sys_topics.start()
         self.sysmon.start()
         self._start_management()
+        overridden = self.config.overridden()
+        if overridden:
+            log.info("settings changed through the API are in use for: %s", ", ".join(overridden))
         if self.dashboard is not None:
             await self.dashboard.start()
         log.info("BrookMQ node %s started", self.broker.node_name)
@@ -186,6 +182,86 @@ class BrookMQ:
             self.store.close()  # commits what is pending
         log.info("BrookMQ node %s stopped", self.broker.node_name)
 
+    # ---------------------------------------------------------- built from settings
+
+    def _flapping(self, settings: Settings) -> FlappingDetector | None:
+        conf = settings.flapping_detect
+        if not conf.enable:
+            return None
+        return FlappingDetector(self.broker, self.banned, conf.max_count, conf.window_time, conf.ban_time)
+
+    def _sysmon(self, settings: Settings) -> SystemMonitor:
+        conf = settings.sysmon.os
+        return SystemMonitor(
+            self.broker,
+            conf.mem_check_interval,
+            conf.sysmem_high_watermark,
+            conf.cpu_check_interval,
+            conf.cpu_high_watermark,
+            conf.cpu_low_watermark,
+        )
+
+    def _sys_topics(self, settings: Settings) -> SysTopics:
+        conf = settings.sys_topics
+        return SysTopics(
+            self.broker,
+            conf.sys_msg_interval,
+            conf.sys_heartbeat_interval,
+            conf.sys_event_messages.client_connected,
+            conf.sys_event_messages.client_disconnected,
+        )
+
+    # ---------------------------------------------------------- changed at run time
+
+    async def restart_sysmon(self, old: Settings, new: Settings) -> None:
+        await self.sysmon.stop()
+        self.sysmon = self._sysmon(new)
+        self.sysmon.start()
+
+    async def restart_sys_topics(self, old: Settings, new: Settings) -> None:
+        if self.sys_topics is not None:
+            await self.sys_topics.stop()
+        self.sys_topics = self._sys_topics(new)
+        self.sys_topics.start()
+
+    def restart_flapping(self, old: Settings, new: Settings) -> None:
+        if self.flapping is not None:
+            self.flapping.stop()
+        self.flapping = self._flapping(new)
+        if self.flapping is not None:
+            self.flapping.start()
+
+    async def rebuild_authentication(self, old: Settings, new: Settings) -> None:
+        """The chain as ``new`` says; an authenticator whose settings changed at most in
+        ``enable`` stays as it is, with its counters."""
+        chain = self.authentication
+        running = list(zip(old.authentication, chain.authenticators, strict=True))
+        fresh: list[Authenticator] = []
+        for entry in new.authentication:
+            kept = next((a for e, a in running if live.same_but_enable(e, entry)), None)
+            authenticator = kept or make_authenticator(self.broker, entry)
+            authenticator.enable = entry.enable
+            fresh.append(authenticator)
+        chain.authenticators = fresh
+        for _, authenticator in running:
+            if authenticator not in fresh:
+                await authenticator.close()
+
+    def rebuild_authorization(self, old: Settings, new: Settings) -> None:
+        authorization, conf = self.authorization, new.authorization
+        running = list(zip(old.authorization.sources, authorization.sources, strict=True))
+        fresh: list[Source] = []
+        for entry in conf.sources:
+            kept = next((s for e, s in running if live.same_but_enable(e, entry)), None)
+            source = kept or make_source(self.broker, entry)
+            source.enable = entry.enable
+            fresh.append(source)
+        authorization.sources = fresh
+        authorization.no_match = conf.no_match
+        authorization.deny_action = conf.deny_action
+        authorization.cache = cache_options(conf)
+        authorization.changed()
+
     async def serve(self) -> None:
         """Run until SIGTERM or SIGINT, then shut down gracefully."""
         stopping = asyncio.Event()
@@ -222,15 +298,20 @@ def make_authenticator(broker: Broker, entry: AuthenticatorSettings) -> Authenti
     )
 
 
+def make_source(broker: Broker, entry: AuthzSourceSettings) -> Source:
+    source: Source = (
+        BuiltinRules(collection(broker, "acl_rules"), entry.max_rules)
+        if isinstance(entry, BuiltinRulesSourceSettings)
+        else FileRules(entry.path, entry.rules)
+    )
+    source.enable = entry.enable
+    return source
+
+
+def cache_options(settings: AuthorizationSettings) -> AuthzCacheOptions:
+    return AuthzCacheOptions(settings.cache.enable, settings.cache.max_size, settings.cache.ttl)
+
+
 def make_authorization(broker: Broker, settings: AuthorizationSettings) -> Authorization:
-    sources: list[Source] = []
-    for entry in settings.sources:
-        source: Source = (
-            BuiltinRules(collection(broker, "acl_rules"), entry.max_rules)
-            if isinstance(entry, BuiltinRulesSourceSettings)
-            else FileRules(entry.path, entry.rules)
-        )
-        source.enable = entry.enable
-        sources.append(source)
-    cache = AuthzCacheOptions(settings.cache.enable, settings.cache.max_size, settings.cache.ttl)
-    return Authorization(broker, sources, settings.no_match, settings.deny_action, cache)
+    sources = [make_source(broker, entry) for entry in settings.sources]
+    return Authorization(broker, sources, settings.no_match, settings.deny_action, cache_options(settings))

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from brookmq.config.units import apply_units, parse_duration, parse_percent
+from brookmq.config.units import apply_units, parse_bytesize, parse_duration, parse_percent
 from brookmq.core.options import MqttOptions
 from brookmq.extensions import placeholders
 from brookmq.extensions.authn.http import HttpAuthenticator
@@ -29,6 +29,7 @@ from brookmq.extensions.authz.sources import FileRules
 from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+Bytesize = Annotated[int, BeforeValidator(parse_bytesize)]
 Percent = Annotated[float, BeforeValidator(parse_percent), Field(ge=0, le=1)]
 _MQTT = TypeAdapter(MqttOptions)
 
@@ -104,6 +105,31 @@ class DurabilitySettings(_Model):
     flush_interval: Duration = Field(default=0.01, gt=0)
     batch_size: int = Field(default=10_000, ge=1)
     synchronous: Literal["normal", "full"] = "normal"
+
+
+AlarmAction = Literal["log", "publish"]
+ALARM_ACTIONS: tuple[AlarmAction, ...] = ("log", "publish")
+
+
+class AlarmSettings(_Model):
+    """``alarm``: what happens when an alarm is raised or cleared, and how long the history is."""
+
+    actions: list[AlarmAction] = Field(default_factory=lambda: list(ALARM_ACTIONS))
+    size_limit: int = Field(default=1000, ge=1, le=3000)  # cleared alarms kept
+    validity_period: Duration = Field(default=86400.0, gt=0)  # how long a cleared alarm is kept
+
+
+class RetainerBackendSettings(_Model):
+    type: Literal["built_in_database"] = "built_in_database"
+    max_retained_messages: int = Field(default=0, ge=0)  # 0: no limit
+
+
+class RetainerSettings(_Model):
+    """``retainer``: which retained messages are kept (EMQX's keys and defaults)."""
+
+    enable: bool = True
+    max_payload_size: Bytesize = Field(default=1024 * 1024, ge=0)  # larger ones are not kept; 0: no limit
+    backend: RetainerBackendSettings = Field(default_factory=RetainerBackendSettings)
 
 
 class DelayedSettings(_Model):
@@ -291,6 +317,8 @@ class Settings(_Model):
     sys_topics: SysTopicsSettings = Field(default_factory=SysTopicsSettings)
     sysmon: SysmonSettings = Field(default_factory=SysmonSettings)
     conn_congestion: ConnCongestionSettings = Field(default_factory=ConnCongestionSettings)
+    alarm: AlarmSettings = Field(default_factory=AlarmSettings)
+    retainer: RetainerSettings = Field(default_factory=RetainerSettings)
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
     delayed: DelayedSettings = Field(default_factory=DelayedSettings)
     flapping_detect: FlappingSettings = Field(default_factory=FlappingSettings)

@@ -21,7 +21,7 @@ from brookmq.core.clock import Clock
 from brookmq.core.hooks import Hooks
 from brookmq.core.message import Message
 from brookmq.core.metrics import Stats, new_counters
-from brookmq.core.options import NEVER_EXPIRE, MqttOptions
+from brookmq.core.options import NEVER_EXPIRE, MqttOptions, RetainerOptions
 from brookmq.core.retained import RetainedIndex
 from brookmq.core.router import Router
 from brookmq.core.session import Session, Subscription
@@ -83,6 +83,7 @@ class Broker:
         self.stats = Stats()
         self.router = Router(self.options.shared_subscription_strategy)
         self.retained = RetainedIndex()
+        self.retainer = RetainerOptions()
         self.sessions: dict[str, Session] = {}
         self.local_clients: list[LocalClient] = []  # in-process clients (their sessions are not listed)
         self.connected = 0
@@ -168,9 +169,18 @@ class Broker:
         return True
 
     def _retain(self, message: Message) -> None:
+        retainer = self.retainer
+        if not retainer.enable:
+            return
         if not message.payload:
             self.delete_retained(message.topic)  # [MQTT-3.3.1-6/7]
             return
+        if (retainer.max_payload_size and len(message.payload) > retainer.max_payload_size) or (
+            retainer.max_messages
+            and self.retained.count >= retainer.max_messages
+            and self.retained.get(message.topic) is None
+        ):
+            return  # not kept; still delivered to the subscribers it has now
         self.retained.set(message)
         if self.store is not None:
             self.store.save_retained(message)
@@ -221,7 +231,7 @@ class Broker:
 
     def deliver_retained(self, session: Session, sub: Subscription, existed: bool) -> None:
         """Send the retained messages a new subscription is owed (Retain Handling 0/1/2)."""
-        if sub.group is not None or sub.rh == 2 or (sub.rh == 1 and existed):
+        if sub.group is not None or sub.rh == 2 or (sub.rh == 1 and existed) or not self.retainer.enable:
             return  # shared subscriptions get no retained messages [MQTT-4.8.2-?]; [MQTT-3.3.1-10/11]
         now = self.clock.time()
         for message in self.retained.match(sub.real_filter):

@@ -71,3 +71,12 @@ class MqttOptions:
         if problems:
             key, want = problems[0]
             raise ValueError(f"{key}: must be {want}")
+
+
+@dataclass(frozen=True, slots=True)
+class RetainerOptions:
+    """Which retained messages are kept; off means none are kept or sent (EMQX's ``retainer``)."""
+
+    enable: bool = True
+    max_payload_size: int = 1024 * 1024  # a larger message is not kept; 0: no limit
+    max_messages: int = 0  # a message for a new topic is not kept past this many; 0: no limit

@@ -35,7 +35,7 @@ class Router:
     def __init__(self, strategy: str = "round_robin") -> None:
         self._root = _Node()
         self._cache: dict[str, MatchResult] = {}
-        self._strategy = strategy
+        self.strategy = strategy
         self.filters: dict[str, int] = {}  # filter -> number of subscriptions on it (routes)
         self.subscription_count = 0
         self.shared_count = 0
@@ -51,7 +51,7 @@ class Router:
                 node.groups = {}
             group = node.groups.get(sub.group)
             if group is None:
-                group = node.groups[sub.group] = SharedGroup(sub.group, sub.real_filter, self._strategy)
+                group = node.groups[sub.group] = SharedGroup(sub.group, sub.real_filter, self.strategy)
             fresh = session not in group.members
             group.members[session] = sub
             self.shared_count += fresh

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from brookmq import __version__
+from brookmq.core.alarms import Alarm
 from brookmq.core.broker import Broker
 from brookmq.core.hooks import Hook
 
@@ -41,6 +42,7 @@ class SysTopics(Hook):
 
     def start(self) -> None:
         self.broker.hooks.add(self)
+        self.broker.alarms.watchers.append(self.publish_alarm)
         self._tasks = [
             asyncio.create_task(self._every(self.msg_interval, self.publish_info)),
             asyncio.create_task(self._every(self.heartbeat_interval, self.publish_heartbeat)),
@@ -48,6 +50,8 @@ class SysTopics(Hook):
 
     async def stop(self) -> None:
         self.broker.hooks.remove(self)
+        if self.publish_alarm in self.broker.alarms.watchers:
+            self.broker.alarms.watchers.remove(self.publish_alarm)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -77,6 +81,18 @@ class SysTopics(Hook):
     def publish_heartbeat(self) -> None:
         self._publish("uptime", str(int(self.broker.uptime())))
         self._publish("datetime", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+    def publish_alarm(self, alarm: Alarm) -> None:
+        """``alarms/activate`` or ``alarms/deactivate`` with EMQX's JSON (times in microseconds)."""
+        body: dict[str, Any] = {
+            "name": alarm.name,
+            "message": alarm.message,
+            "details": alarm.details,
+            "activate_at": int(alarm.activate_at * 1_000_000),
+        }
+        if alarm.deactivate_at:
+            body["deactivate_at"] = int(alarm.deactivate_at * 1_000_000)
+        self._publish("alarms/deactivate" if alarm.deactivate_at else "alarms/activate", json.dumps(body))
 
     # ---------------------------------------------------------- hooks
 

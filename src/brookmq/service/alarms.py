@@ -32,11 +32,11 @@ class Alarms:
 
     def find(self, activated: bool, page: int, limit: int) -> Page:
         alarms = self.broker.alarms
-        rows = list(alarms.active.values()) if activated else list(alarms.history)
+        rows = list(alarms.active.values()) if activated else alarms.history
         return page_of((self.info(a) for a in rows), page, limit, len(rows))
 
     def clear_history(self) -> None:
-        self.broker.alarms.history.clear()
+        self.broker.alarms.clear_history()
 
     def force_deactivate(self, name: str) -> None:
         if not name:

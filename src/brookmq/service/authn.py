@@ -7,13 +7,34 @@ from typing import Any
 
 from brookmq.extensions.authn.builtin_db import BuiltinDatabase, UserExists
 from brookmq.extensions.authn.chain import Authentication, Authenticator
+from brookmq.service.configs import ConfigPort, redact, unredact
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
+from brookmq.service.ordering import moved, reordered
 from brookmq.service.paging import Page, page_of
 
 
+def id_of(entry: dict[str, Any]) -> str:
+    """EMQX's id of an authenticator's settings: ``password_based:built_in_database``, ``jwt``."""
+    mechanism = entry.get("mechanism", "password_based")
+    return "jwt" if mechanism == "jwt" else f"{mechanism}:{entry.get('backend', 'built_in_database')}"
+
+
 class Authn:
-    def __init__(self, authentication: Authentication) -> None:
+    """The chain's settings are the ``authentication`` root; changes go through the
+    ``ConfigPort``, which checks them, keeps them and rebuilds the chain."""
+
+    def __init__(self, authentication: Authentication, config: ConfigPort) -> None:
         self.authentication = authentication
+        self.config = config
+
+    def _entries(self) -> list[dict[str, Any]]:
+        return list(self.config.get("authentication"))
+
+    def _entry(self, authenticator_id: str) -> dict[str, Any]:
+        found = next((e for e in self._entries() if id_of(e) == authenticator_id), None)
+        if found is None:
+            raise NotFound(f"Authenticator {authenticator_id} not found")
+        return found
 
     def _authenticator(self, authenticator_id: str) -> Authenticator:
         found = self.authentication.get(authenticator_id)
@@ -28,21 +49,45 @@ class Authn:
         return found
 
     def authenticators(self) -> list[dict[str, Any]]:
-        """``{id, mechanism, backend, enable}`` of each, in chain order."""
-        out = []
-        for a in self.authentication.authenticators:
-            mechanism, _, backend = a.id.partition(":")
-            row = {"id": a.id, "mechanism": mechanism, "enable": a.enable}
-            if backend:
-                row["backend"] = backend
-            if isinstance(a, BuiltinDatabase):
-                row["user_id_type"] = a.user_id_type
-            out.append(row)
-        return out
+        """Each one's settings with its ``id``, in chain order; secrets read ``******``."""
+        return [{"id": id_of(e), **redact(e)} for e in self._entries()]
 
     def get(self, authenticator_id: str) -> dict[str, Any]:
-        self._authenticator(authenticator_id)
-        return next(a for a in self.authenticators() if a["id"] == authenticator_id)
+        return {"id": authenticator_id, **redact(self._entry(authenticator_id))}
+
+    async def create(self, entry: Any) -> dict[str, Any]:
+        if not isinstance(entry, dict):
+            raise Invalid("must be an object", "body")
+        new_id = id_of(entry)
+        if any(id_of(e) == new_id for e in self._entries()):
+            raise AlreadyExists(f"authenticator {new_id} already exists")
+        await self.config.update("authentication", [*self._entries(), entry])
+        return self.get(new_id)
+
+    async def update(self, authenticator_id: str, entry: Any) -> dict[str, Any]:
+        """Replace its settings (the same mechanism and backend); ``******`` keeps a secret."""
+        current = self._entry(authenticator_id)
+        if not isinstance(entry, dict):
+            raise Invalid("must be an object", "body")
+        entry = {"mechanism": current.get("mechanism"), "backend": current.get("backend"), **entry}
+        entry = {k: v for k, v in entry.items() if v is not None and k != "id"}
+        if id_of(entry) != authenticator_id:
+            raise Invalid(f"cannot turn {authenticator_id} into {id_of(entry)}", "mechanism")
+        entries = [unredact(entry, e) if id_of(e) == authenticator_id else e for e in self._entries()]
+        await self.config.update("authentication", entries)
+        return self.get(authenticator_id)
+
+    async def delete(self, authenticator_id: str) -> None:
+        self._entry(authenticator_id)
+        await self.config.update(
+            "authentication", [e for e in self._entries() if id_of(e) != authenticator_id]
+        )
+
+    async def move(self, authenticator_id: str, position: str) -> None:
+        await self.config.update("authentication", moved(self._entries(), id_of, authenticator_id, position))
+
+    async def order(self, ids: list[str]) -> None:
+        await self.config.update("authentication", reordered(self._entries(), id_of, ids))
 
     def status(self, authenticator_id: str) -> dict[str, Any]:
         found = self._authenticator(authenticator_id)

@@ -31,6 +31,10 @@ class Invalid(ServiceError):
         self.field = field
 
 
+class UpdateFailed(ServiceError):
+    """A settings change that cannot be used; the message names the key."""
+
+
 class NotAllowed(ServiceError):
     """Well-formed, but not allowed (deleting the default admin, oneself, ...)."""
 

@@ -10,21 +10,26 @@ from brookmq.core.broker import Broker
 from brookmq.core.message import Message
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.mqtt.topics import has_wildcard, topic_filter_problem, topic_name_problem
+from brookmq.service.configs import ConfigPort
 from brookmq.service.errors import Invalid, NotFound
 from brookmq.service.messages import message_info
 from brookmq.service.paging import Page, page_of
 
 
 class Retainer:
-    def __init__(self, broker: Broker) -> None:
+    """The ``retainer`` settings root (changed through the ``ConfigPort``) and the messages."""
+
+    def __init__(self, broker: Broker, config: ConfigPort) -> None:
         self.broker = broker
+        self.config_port = config
 
     def config(self) -> dict[str, Any]:
-        storage = "disc" if self.broker.store is not None else "ram"
-        return {
-            "enable": self.broker.options.retain_available,
-            "backend": {"type": "built_in_database", "storage_type": storage},
-        }
+        return self.config_port.get("retainer")
+
+    async def configure(self, patch: Any) -> dict[str, Any]:
+        if not isinstance(patch, dict):
+            raise Invalid("must be an object", "body")
+        return await self.config_port.merge("retainer", patch)
 
     def find(self, topic: str | None, page: int, limit: int) -> Page:
         """Every retained message, or those a topic filter matches (then no ``count``)."""
@@ -61,24 +66,21 @@ class Retainer:
 
 
 class Delayed:
-    def __init__(self, broker: Broker, delayed: DelayedPublish) -> None:
+    """The ``delayed`` settings root (changed through the ``ConfigPort``) and the messages."""
+
+    def __init__(self, broker: Broker, delayed: DelayedPublish, config: ConfigPort) -> None:
         self.broker = broker
         self.delayed = delayed
+        self.config_port = config
 
     def config(self) -> dict[str, Any]:
-        return {"enable": self.delayed.enabled, "max_delayed_messages": self.delayed.max_delayed_messages}
+        return self.config_port.get("delayed")
 
-    def configure(self, enable: bool | None, max_delayed_messages: int | None) -> dict[str, Any]:
-        if max_delayed_messages is not None:
-            if max_delayed_messages < 0:
-                raise Invalid("Max delayed must be equal or greater than 0")
-            self.delayed.max_delayed_messages = max_delayed_messages
-        if enable is not None and enable != self.delayed.enabled:
-            if enable:
-                self.delayed.start()
-            else:
-                self.delayed.stop()
-        return self.config()
+    async def configure(self, enable: bool | None, max_delayed_messages: int | None) -> dict[str, Any]:
+        if max_delayed_messages is not None and max_delayed_messages < 0:
+            raise Invalid("Max delayed must be equal or greater than 0")
+        patch = {"enable": enable, "max_delayed_messages": max_delayed_messages}
+        return await self.config_port.merge("delayed", {k: v for k, v in patch.items() if v is not None})
 
     def _info(self, key: int) -> dict[str, Any]:
         entry = self.delayed.messages[key]

@@ -7,18 +7,23 @@ from dataclasses import dataclass, field
 from brookmq import __version__
 from brookmq.core.broker import Broker
 from brookmq.extensions.authn.chain import Authentication
+from brookmq.extensions.authz.authorization import Authorization
 from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.service.alarms import Alarms
 from brookmq.service.api_keys import ApiKeys
 from brookmq.service.authn import Authn
+from brookmq.service.authz import Authz
 from brookmq.service.banned import Bans
 from brookmq.service.clients import Clients
+from brookmq.service.configs import ConfigPort, Configs
 from brookmq.service.dashboard import DashboardUsers
+from brookmq.service.listeners import Listeners
 from brookmq.service.node import Node
 from brookmq.service.publish import Publisher
 from brookmq.service.retainer import Delayed, Retainer
 from brookmq.service.subscriptions import Subscriptions, Topics
+from brookmq.transport.listener import ListenerRegistry
 
 
 @dataclass
@@ -29,6 +34,9 @@ class Services:
     banned: Banned
     delayed_publish: DelayedPublish
     authentication: Authentication
+    authorization: Authorization
+    listener_registry: ListenerRegistry
+    config: ConfigPort
     data_dir: str = ""
     sample_interval: float = 10.0
     version: str = __version__
@@ -42,6 +50,9 @@ class Services:
     retainer: Retainer = field(init=False)
     delayed: Delayed = field(init=False)
     authn: Authn = field(init=False)
+    authz: Authz = field(init=False)
+    listeners: Listeners = field(init=False)
+    configs: Configs = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = Clients(self.broker)
@@ -50,7 +61,10 @@ class Services:
         self.publisher = Publisher(self.broker)
         self.bans = Bans(self.banned)
         self.alarms = Alarms(self.broker)
-        self.retainer = Retainer(self.broker)
-        self.authn = Authn(self.authentication)
-        self.delayed = Delayed(self.broker, self.delayed_publish)
+        self.retainer = Retainer(self.broker, self.config)
+        self.authn = Authn(self.authentication, self.config)
+        self.authz = Authz(self.broker, self.authorization, self.config)
+        self.listeners = Listeners(self.broker, self.listener_registry, self.config)
+        self.configs = Configs(self.config)
+        self.delayed = Delayed(self.broker, self.delayed_publish, self.config)
         self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)

@@ -75,6 +75,7 @@ COLLECTIONS = (
     "plugins",
     "alarms",
     "settings",
+    "config_overrides",
 )
 
 

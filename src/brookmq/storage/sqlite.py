@@ -37,9 +37,9 @@ from brookmq.storage.tables import TableStore
 
 log = logging.getLogger("brookmq.storage")
 
-# 1: the first schema. 2: adds the dashboard_tokens collection. Versions so far only add
+# 1: the first schema. 2: adds the dashboard_tokens collection. 3: config_overrides. Versions so far only add
 # tables, so one step brings any older database up to date.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 _RETRY_MAX = 5.0  # seconds between attempts while commits fail
 

@@ -178,12 +178,42 @@ class ListenerRegistry:
         zones: dict[str, MqttOptions] | None = None,
     ):
         """``zones`` maps a zone name to its MQTT limits; listeners in other zones use the broker's."""
+        self.broker = broker
+        self.data_dir = data_dir
         self.listeners: dict[str, Listener] = {}
         zones = zones or {}
         for kind, named in listeners.items():
             for name, options in named.items():
                 listener = Listener(broker, kind, name, options, data_dir, zones.get(options.zone))
                 self.listeners[listener.id] = listener
+
+    async def apply(
+        self, listeners: dict[str, dict[str, ListenerOptions]], zones: dict[str, MqttOptions]
+    ) -> None:
+        """Make the running listeners what ``listeners`` says: a removed one is stopped (its
+        clients disconnected), a changed one restarted with its new options (stopped when no
+        longer enabled), a new enabled one started. Unchanged ones keep their clients; new
+        connections take their zone's limits as they are now."""
+        wanted = {
+            f"{kind}:{name}": (kind, name, opts)
+            for kind, named in listeners.items()
+            for name, opts in named.items()
+        }
+        for listener_id in [i for i in self.listeners if i not in wanted]:
+            await self.listeners.pop(listener_id).stop()
+        for listener_id, (kind, name, options) in wanted.items():
+            current = self.listeners.get(listener_id)
+            zone = zones.get(options.zone)
+            if current is not None and current.options == options:
+                current.state.options = zone
+                continue
+            if current is not None:
+                await current.stop()
+            listener = self.listeners[listener_id] = Listener(
+                self.broker, kind, name, options, self.data_dir, zone
+            )
+            if options.enable:
+                await listener.start()
 
     def get(self, listener_id: str) -> Listener:
         try:

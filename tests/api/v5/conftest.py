@@ -42,16 +42,28 @@ def api_node(
         BROOKMQ_DASHBOARD__SAMPLE_INTERVAL="1s",
         **getattr(request.module, "NODE_ENV", {}),
     ).start()
+    wait_for_api(node)
+    yield node
+    node.stop()
+
+
+def wait_for_api(node: BrokerProcess) -> None:
     deadline = time.monotonic() + 20
     while True:
         try:
             socket.create_connection(("127.0.0.1", node.api_port), timeout=0.2).close()
-            break
+            return
         except OSError:
             assert time.monotonic() < deadline, "the dashboard listener did not start"
             time.sleep(0.05)
-    yield node
-    node.stop()
+
+
+def restart(node: BrokerProcess) -> str:
+    """Stop the node (SIGTERM) and start it again on the same data; what it logged before."""
+    logged = node.stop()
+    node.start()
+    wait_for_api(node)
+    return logged
 
 
 def api_client(node: BrokerProcess, role: str = "administrator") -> httpx.Client:

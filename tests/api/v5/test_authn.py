@@ -3,8 +3,10 @@ paho clients then log in with."""
 
 from __future__ import annotations
 
+import jwt
 import paho.mqtt.client as mqtt
 
+from tests.api.v5.conftest import restart
 from tests.interop.test_access_paho import connack
 
 NODE_CONFIG = """
@@ -16,15 +18,9 @@ DB = "/authentication/password_based:built_in_database"
 
 def test_authenticators_are_listed(api) -> None:
     listed = api.get("/authentication").json()
-    assert listed == [
-        {
-            "id": "password_based:built_in_database",
-            "mechanism": "password_based",
-            "backend": "built_in_database",
-            "enable": True,
-            "user_id_type": "username",
-        }
-    ]
+    assert [a["id"] for a in listed] == ["password_based:built_in_database"]
+    assert listed[0]["user_id_type"] == "username" and listed[0]["enable"] is True
+    assert listed[0]["password_hash_algorithm"]["name"] == "sha256"
     assert api.get("/authentication/password_based%3Abuilt_in_database").json() == listed[0]
     assert api.get("/authentication/jwt").status_code == 404
     assert api.get("/authentication/jwt/users").status_code == 404
@@ -82,3 +78,54 @@ def test_users_page_and_filter(api, prefix) -> None:
             "data"
         ]
     assert [u["user_id"] for u in pages] == [f"{prefix}{i}" for i in range(5)]
+
+
+def test_authenticators_created_moved_changed_and_removed(api, api_node, prefix) -> None:
+    secret = "a-jwt-secret-of-32-bytes-" + prefix
+    token = jwt.encode({"username": prefix + "j"}, secret, algorithm="HS256")
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "j1", prefix + "j", token) == 0x87  # nobody knows it
+
+    created = api.post(
+        "/authentication", json={"mechanism": "jwt", "algorithm": "hmac-based", "secret": secret}
+    )
+    assert created.status_code == 200 and created.json()["id"] == "jwt"
+    assert created.json()["secret"] == "******"
+    assert secret not in api.get("/authentication").text
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "j2", prefix + "j", token) == 0
+    duplicate = api.post("/authentication", json={"mechanism": "jwt", "secret": "x"})
+    assert duplicate.status_code == 409 and duplicate.json()["code"] == "ALREADY_EXISTS"
+    bad = api.post("/authentication", json={"mechanism": "password_based", "backend": "http", "url": "nope"})
+    assert (
+        bad.status_code == 400
+        and bad.json()["code"] == "UPDATE_FAILED"
+        and "authentication.2.http.url" in bad.text
+    )
+
+    assert api.put("/authentication/jwt/position/front").status_code == 204
+    assert [a["id"] for a in api.get("/authentication").json()] == ["jwt", DB.split("/")[-1]]
+    assert api.put("/authentication/jwt/position/after:nope").status_code == 404
+    assert api.put("/authentication/jwt/position/sideways").status_code == 400
+    order = [{"id": DB.split("/")[-1]}, {"id": "jwt"}]
+    assert api.put("/authentication/order", json=order).status_code == 204
+    assert [a["id"] for a in api.get("/authentication").json()] == ["password_based:built_in_database", "jwt"]
+    assert api.put("/authentication/order", json=order[:1]).status_code == 400
+
+    kept = api.get("/authentication/jwt").json()  # the secret as ******: kept as it is
+    assert (
+        api.put(
+            "/authentication/jwt", json={**kept, "verify_claims": {"username": "${username}"}}
+        ).status_code
+        == 200
+    )
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "j3", prefix + "j", token) == 0
+    assert (
+        connack(api_node.port, mqtt.MQTTv5, prefix + "j4", prefix + "other", token) == 0x86
+    )  # claim differs
+
+    restart(api_node)
+    assert [a["id"] for a in api.get("/authentication").json()] == ["password_based:built_in_database", "jwt"]
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "j5", prefix + "j", token) == 0
+
+    assert api.delete("/authentication/jwt").status_code == 204
+    assert connack(api_node.port, mqtt.MQTTv5, prefix + "j6", prefix + "j", token) == 0x87
+    assert api.delete("/authentication/jwt").status_code == 404

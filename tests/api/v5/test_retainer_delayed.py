@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import time
 
-from tests.api.v5.conftest import wait_for
+from tests.api.v5.conftest import restart, wait_for
 from tests.interop.test_paho import subscribed
 
 NODE = "brookmq@127.0.0.1"
@@ -88,3 +89,35 @@ def test_delayed_publish_can_be_turned_off_and_bounded(api, mqtt_client, prefix)
         reply = api.put("/mqtt/delayed", json={"enable": True, "max_delayed_messages": 0})
     assert reply.json() == {"enable": True, "max_delayed_messages": 0}
     wait_for(lambda: api.get("/mqtt/delayed").json()["enable"])
+
+
+def test_retainer_limits_are_changed_at_run_time_and_kept(api, api_node, mqtt_client, prefix) -> None:
+    def retained(topic: str) -> bool:
+        return api.get(f"/mqtt/retainer/message/{topic.replace('/', '%2F')}").status_code == 200
+
+    try:
+        changed = api.put(
+            "/mqtt/retainer", json={"max_payload_size": "8B", "backend": {"max_retained_messages": 0}}
+        )
+        assert changed.status_code == 200 and changed.json()["max_payload_size"] == 8
+        pub = mqtt_client(prefix + "pub")
+        pub.publish(f"{prefix}/small", b"12345678", 1, retain=True).wait_for_publish(5)
+        pub.publish(f"{prefix}/big", b"123456789", 1, retain=True).wait_for_publish(5)
+        assert retained(f"{prefix}/small") and not retained(f"{prefix}/big")
+        restart(api_node)
+        assert api.get("/mqtt/retainer").json()["max_payload_size"] == 8
+        assert api.put("/mqtt/delayed", json={"max_delayed_messages": 3}).status_code == 200
+
+        assert api.put("/mqtt/retainer", json={"enable": False}).json()["enable"] is False
+        late = mqtt_client(prefix + "late")
+        subscribed(late, f"{prefix}/#", 0)
+        time.sleep(0.2)
+        assert late.inbox.empty()  # nothing is sent while the retainer is off
+        assert api.put("/mqtt/retainer", json={"max_payload_size": -1}).status_code == 400
+        assert api.put("/mqtt/retainer", json={"storage": "disc"}).status_code == 400
+        restart(api_node)
+        assert api.get("/mqtt/delayed").json()["max_delayed_messages"] == 3
+    finally:
+        api.put("/mqtt/retainer", json={"enable": True, "max_payload_size": "1MB"})
+        api.put("/mqtt/delayed", json={"max_delayed_messages": 0})
+    assert retained(f"{prefix}/small")  # kept while it was off

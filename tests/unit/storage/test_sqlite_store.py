@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from tests.contract.test_store_contract import Events, message
 
-from brookmq.storage.sqlite import ALARM_CORRUPT, ALARM_UNAVAILABLE, ALARM_WRITE_FAILED, SqliteStore
+from brookmq.storage.sqlite import (
+    ALARM_CORRUPT,
+    ALARM_UNAVAILABLE,
+    ALARM_WRITE_FAILED,
+    SCHEMA_VERSION,
+    SqliteStore,
+)
 
 
 async def committed(store: SqliteStore) -> None:
@@ -156,5 +162,5 @@ async def test_a_version_1_database_is_brought_up_to_date_keeping_its_data(tmp_p
     store.collection("dashboard_tokens").put("t", {"username": "admin", "exp": 1.0})
     store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert db.execute("SELECT count(*) FROM c_dashboard_tokens").fetchone()[0] == 1

@@ -1,11 +1,11 @@
-"""``/authentication``: the authenticators of the chain, their status, and built-in database
-users. (Creating, changing and reordering authenticators at run time is not served yet.)"""
+"""``/authentication``: the authenticators of the chain (created, changed, moved and removed at
+run time, kept across restarts), their status, and built-in database users."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from brookmq.api.v5.errors import ApiError
@@ -14,6 +14,12 @@ from brookmq.api.v5.security import Authenticated, services
 from brookmq.service.errors import AlreadyExists
 
 routes = APIRouter(tags=["Authentication"])
+
+
+class AuthenticatorRef(BaseModel):
+    id: str
+
+
 Id = Annotated[str, Path(description="e.g. password_based:built_in_database")]
 
 
@@ -22,9 +28,57 @@ async def list_authenticators(request: Request, caller: Authenticated) -> list[d
     return services(request).authn.authenticators()
 
 
+Config = Annotated[dict[str, Any], Body(description="An authenticator's settings (docs/access-control.md)")]
+
+
+@routes.post("/authentication")
+async def create_authenticator(body: Config, request: Request, caller: Authenticated) -> dict[str, Any]:
+    """Append it to the chain; 409 ``ALREADY_EXISTS`` when one of its kind is there."""
+    try:
+        return await services(request).authn.create(body)
+    except AlreadyExists as exc:
+        raise ApiError(409, "ALREADY_EXISTS", exc.message) from None
+
+
+@routes.put("/authentication/order", status_code=204)
+async def order_authenticators(
+    request: Request,
+    caller: Authenticated,
+    body: Annotated[list[AuthenticatorRef], Body(description="Every authenticator, in the new order")],
+) -> Response:
+    await services(request).authn.order([ref.id for ref in body])
+    return Response(status_code=204)
+
+
 @routes.get("/authentication/{id}")
 async def get_authenticator(id: Id, request: Request, caller: Authenticated) -> dict[str, Any]:
     return services(request).authn.get(id)
+
+
+@routes.put("/authentication/{id}")
+async def update_authenticator(
+    id: Id, body: Config, request: Request, caller: Authenticated
+) -> dict[str, Any]:
+    """Replace its settings; a secret sent back as ``******`` is kept."""
+    return await services(request).authn.update(id, body)
+
+
+@routes.delete("/authentication/{id}", status_code=204)
+async def delete_authenticator(id: Id, request: Request, caller: Authenticated) -> Response:
+    """Out of the chain; a built-in database's users stay in the store for when it comes back."""
+    await services(request).authn.delete(id)
+    return Response(status_code=204)
+
+
+@routes.put("/authentication/{id}/position/{position}", status_code=204)
+async def move_authenticator(
+    id: Id,
+    position: Annotated[str, Path(description="front, rear, before:<id> or after:<id>")],
+    request: Request,
+    caller: Authenticated,
+) -> Response:
+    await services(request).authn.move(id, position)
+    return Response(status_code=204)
 
 
 @routes.get("/authentication/{id}/status")

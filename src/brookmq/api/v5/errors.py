@@ -9,7 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from brookmq.service.errors import AlreadyExists, BadCredentials, NotAllowed, NotFound, ServiceError
+from brookmq.service.errors import (
+    AlreadyExists,
+    BadCredentials,
+    NotAllowed,
+    NotFound,
+    ServiceError,
+    UpdateFailed,
+)
 
 REALM = {"WWW-Authenticate": 'Basic Realm="emqx-dashboard"'}
 
@@ -30,6 +37,7 @@ _NOT_FOUND = {
     "user": "USER_NOT_FOUND",
     "message_id": "MESSAGE_ID_NOT_FOUND",
     "message": "MESSAGE_NOT_FOUND",
+    "listener": "BAD_LISTENER_ID",
 }
 
 
@@ -41,6 +49,8 @@ def service_error(exc: ServiceError) -> ApiError:
         return ApiError(400, "ALREADY_EXISTS", exc.message)
     if isinstance(exc, NotAllowed):
         return ApiError(400, "NOT_ALLOWED", exc.message)
+    if isinstance(exc, UpdateFailed):
+        return ApiError(400, "UPDATE_FAILED", exc.message)
     if isinstance(exc, BadCredentials):
         return ApiError(401, "BAD_USERNAME_OR_PWD", exc.message, REALM)
     return ApiError(400, "BAD_REQUEST", exc.message)  # Invalid

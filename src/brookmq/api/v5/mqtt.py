@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, envelope
@@ -34,6 +34,28 @@ def _message(info: dict[str, Any], payload: bytes | None = None) -> dict[str, An
 @routes.get("/mqtt/retainer", tags=["Retainer"])
 async def retainer_config(request: Request, caller: Authenticated) -> dict[str, Any]:
     return services(request).retainer.config()
+
+
+class RetainerBackend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["built_in_database"] = "built_in_database"
+    max_retained_messages: int | None = Field(default=None, ge=0, description="0: no limit")
+
+
+class RetainerConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    enable: bool | None = None
+    max_payload_size: int | str | None = Field(
+        default=None, description='Larger messages are not kept: bytes or "1MB"; 0: no limit'
+    )
+    backend: RetainerBackend | None = None
+
+
+@routes.put("/mqtt/retainer", tags=["Retainer"])
+async def configure_retainer(body: RetainerConfig, request: Request, caller: Authenticated) -> dict[str, Any]:
+    """Change the keys given; the change is kept across restarts. ``enable: false`` keeps and
+    sends no retained messages (those kept stay for when it is on again)."""
+    return await services(request).retainer.configure(body.model_dump(exclude_none=True))
 
 
 @routes.get("/mqtt/retainer/messages", responses=PAGED, tags=["Retainer"])
@@ -87,7 +109,7 @@ async def delayed_config(request: Request, caller: Authenticated) -> dict[str, A
 @routes.put("/mqtt/delayed", tags=["Delayed"])
 async def configure_delayed(body: DelayedConfig, request: Request, caller: Authenticated) -> dict[str, Any]:
     """Turn delayed publish on or off, and bound how many messages may wait (0: no bound)."""
-    return services(request).delayed.configure(body.enable, body.max_delayed_messages)
+    return await services(request).delayed.configure(body.enable, body.max_delayed_messages)
 
 
 @routes.get("/mqtt/delayed/messages", responses=PAGED, tags=["Delayed"])
