@@ -21,6 +21,7 @@ class Running:
     port: int
     proc: subprocess.Popen[bytes]
     ws_port: int = 0  # MQTT over WebSocket, where the broker serves it here
+    api_port: int = 0  # BrookMQ's management API, for the api scenario
 
     @property
     def pid(self) -> int:
@@ -61,17 +62,25 @@ def _pinned(cmd: list[str]) -> list[str]:
     return ["taskset", "-c", BROKER_CORE, *cmd] if shutil.which("taskset") else cmd
 
 
-def start_brookmq(port: int, ws_port: int) -> subprocess.Popen[bytes]:
+API_KEY = ("bench", "bench-secret-0123456789")
+
+
+def start_brookmq(port: int, ws_port: int, api_port: int = 0) -> subprocess.Popen[bytes]:
     """BrookMQ as `make run` starts it (uvloop on, SQLite store with its default durability),
-    on loopback ports with a fresh data directory; TLS listeners off."""
+    on loopback ports with a fresh data directory; TLS listeners off. The management API only
+    with ``api_port`` (an administrator key ``API_KEY``)."""
     shutil.rmtree(WORK / "brookmq-data", ignore_errors=True)
+    keys = WORK / "api-keys.txt"
+    keys.write_text(f"{API_KEY[0]}:{API_KEY[1]}:administrator\n")
     env = dict(
         os.environ,
         BROOKMQ_LISTENERS__TCP__DEFAULT__BIND=f"127.0.0.1:{port}",
         BROOKMQ_LISTENERS__WS__DEFAULT__BIND=f"127.0.0.1:{ws_port}",
         BROOKMQ_LISTENERS__SSL__DEFAULT__ENABLE="false",
         BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE="false",
-        BROOKMQ_DASHBOARD__LISTENERS__HTTP__ENABLE="false",
+        BROOKMQ_DASHBOARD__LISTENERS__HTTP__ENABLE="true" if api_port else "false",
+        BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND=f"127.0.0.1:{api_port}",
+        BROOKMQ_API_KEY__BOOTSTRAP_FILE=str(keys),
         BROOKMQ_NODE__DATA_DIR=str(WORK / "brookmq-data"),
         BROOKMQ_LOG__LEVEL="warning",
     )
@@ -120,19 +129,23 @@ def start_amqtt(port: int, persistent: bool) -> subprocess.Popen[bytes]:
 STARTERS = {"mosquitto": start_mosquitto, "amqtt": start_amqtt}
 
 
-def start(name: str, persistent: bool = False) -> Running:
-    """Start ``name``; ``persistent`` turns on its persistence where that is an option."""
+def start(name: str, persistent: bool = False, api: bool = False) -> Running:
+    """Start ``name``; ``persistent`` turns on its persistence where that is an option, ``api``
+    BrookMQ's management API."""
     WORK.mkdir(exist_ok=True)
     port = free_port()
+    ws_port = api_port = 0
     if name == "brookmq":
         ws_port = free_port()
-        proc = start_brookmq(port, ws_port)
+        api_port = free_port() if api else 0
+        proc = start_brookmq(port, ws_port, api_port)
         _wait_listening(ws_port, proc, name)
+        if api_port:
+            _wait_listening(api_port, proc, name)
     else:
-        ws_port = 0
         proc = STARTERS[name](port, persistent)
     _wait_listening(port, proc, name)
-    return Running(name, port, proc, ws_port)
+    return Running(name, port, proc, ws_port, api_port)
 
 
 def versions() -> dict[str, str]:

@@ -18,8 +18,10 @@ import time
 from functools import partial
 from typing import Any
 
+import httpx
 import psutil
 
+from benchmarks.brokers import API_KEY
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt.codec import encode
 
@@ -441,6 +443,22 @@ def idle(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
     broker = psutil.Process(pid)
     time.sleep(0.5)
     rss_before = broker.memory_info().rss
+    socks, done, elapsed = open_idle(port, count)
+    time.sleep(1.0)
+    rss_after = broker.memory_info().rss
+    for s in socks:
+        s.close()
+    return {
+        "connections": done,
+        "accept_per_s": round(done / elapsed),
+        "rss_per_conn_kb": round((rss_after - rss_before) / 1024 / max(done, 1), 2),
+        "delivery_ratio": round(done / count, 4),
+    }
+
+
+def open_idle(port: int, count: int) -> tuple[list[socket.socket], int, float]:
+    """``count`` clients that connect and subscribe, 256 handshakes at a time: their sockets,
+    how many finished, and the seconds it took."""
     sel = selectors.DefaultSelector()
     socks: list[socket.socket] = []
     need: dict[socket.socket, int] = {}
@@ -478,17 +496,44 @@ def idle(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
                 sel.unregister(s)
                 opening -= 1
                 done += 1
-    elapsed = time.perf_counter() - start
-    time.sleep(1.0)
-    rss_after = broker.memory_info().rss
+    return socks, done, time.perf_counter() - start
+
+
+def api(port: int, api_port: int, duration: float, quick: bool) -> dict[str, Any]:
+    """BrookMQ's management API with 10,000 clients connected (2,000 quick): one keep-alive
+    HTTP client asking ``GET /api/v5/clients?page=1&limit=100``, then ``POST /api/v5/publish``,
+    back to back for half the duration each; requests/s and p99."""
+    count = 2000 if quick else 10000
+    socks, done, _ = open_idle(port, count)
+    base = f"http://127.0.0.1:{api_port}/api/v5"
+    out: dict[str, Any] = {"clients": done}
+    with httpx.Client(base_url=base, auth=API_KEY, timeout=10) as http:
+
+        def clients() -> None:
+            page = http.get("/clients", params={"page": 1, "limit": 100})
+            assert page.status_code == 200 and len(page.json()["data"]) == 100, page.text
+
+        def publish() -> None:
+            sent = http.post("/publish", json={"topic": "bench/idle/00001", "payload": "x" * 64})
+            assert sent.status_code == 200, sent.text
+
+        for name, call in (("clients", clients), ("publish", publish)):
+            rps, p99 = _timed(call, duration / 2)
+            out[f"{name}_rps"], out[f"{name}_p99_ms"] = rps, p99
     for s in socks:
         s.close()
-    return {
-        "connections": done,
-        "accept_per_s": round(done / elapsed),
-        "rss_per_conn_kb": round((rss_after - rss_before) / 1024 / max(done, 1), 2),
-        "delivery_ratio": round(done / count, 4),
-    }
+    return out
+
+
+def _timed(call: Any, seconds: float) -> tuple[float, float]:
+    took: list[float] = []
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        t = time.perf_counter()
+        call()
+        took.append(time.perf_counter() - t)
+    rate = len(took) / (time.perf_counter() - start)
+    return round(rate, 1), round(statistics.quantiles(took, n=100)[98] * 1000, 2)
 
 
 def retained(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any]:
@@ -542,13 +587,17 @@ SCENARIOS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=SCENARIOS)
+    parser.add_argument("scenario", choices=[*SCENARIOS, "api"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--broker-pid", type=int, required=True)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--api-port", type=int, default=0, help="the management API (api scenario)")
     args = parser.parse_args()
-    result = SCENARIOS[args.scenario](args.port, args.broker_pid, args.duration, args.quick)
+    if args.scenario == "api":
+        result = api(args.port, args.api_port, args.duration, args.quick)
+    else:
+        result = SCENARIOS[args.scenario](args.port, args.broker_pid, args.duration, args.quick)
     print(json.dumps(result))
 
 

@@ -29,7 +29,8 @@ LOADER_CORE = "1"
 BROKERS = ["brookmq", "mosquitto", "amqtt"]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 PERSISTENT = {"qos1_persistent"}  # Mosquitto runs with `persistence true` for these
-ONLY = {"p2p_ws": {"brookmq"}}  # scenarios measured on some brokers only (over WebSocket: BrookMQ)
+# scenarios measured on some brokers only (over WebSocket, and the management API: BrookMQ)
+ONLY = {"p2p_ws": {"brookmq"}, "api": {"brookmq"}}
 
 # scenario: (metric, unit, higher is better)
 METRICS: dict[str, list[tuple[str, str, bool]]] = {
@@ -42,6 +43,12 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "latency": [("p50_ms", "ms", False), ("p99_ms", "ms", False)],
     "idle": [("rss_per_conn_kb", "KB/conn", False), ("accept_per_s", "conn/s", True)],
     "retained": [("ms", "ms to receive all", False)],
+    "api": [
+        ("clients_rps", "GET /clients?limit=100 req/s", True),
+        ("clients_p99_ms", "GET /clients p99 ms", False),
+        ("publish_rps", "POST /publish req/s", True),
+        ("publish_p99_ms", "POST /publish p99 ms", False),
+    ],
 }
 
 
@@ -61,6 +68,8 @@ def run_loader(scenario: str, broker: brokers.Running, duration: float, quick: b
     ]
     if quick:
         cmd.append("--quick")
+    if broker.api_port:
+        cmd += ["--api-port", str(broker.api_port)]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", LOADER_CORE, *cmd]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=ROOT)
@@ -150,7 +159,7 @@ def main() -> None:
             if name not in ONLY.get(scenario, {name}):
                 continue
             for rep in range(repeat):
-                broker = brokers.start(name, persistent=scenario in PERSISTENT)
+                broker = brokers.start(name, persistent=scenario in PERSISTENT, api=scenario == "api")
                 try:
                     result = run_loader(scenario, broker, duration, args.quick)
                 finally:

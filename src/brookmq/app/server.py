@@ -40,6 +40,7 @@ from brookmq.service.services import Services
 from brookmq.storage.memory import MemoryStore
 from brookmq.storage.sqlite import SqliteStore
 from brookmq.transport.listener import ListenerRegistry
+from brookmq.transport.tls import server_context
 
 log = logging.getLogger("brookmq")
 
@@ -102,11 +103,12 @@ class BrookMQ:
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
         )
-        self.dashboard = (
-            DashboardListener(
-                create_app(self.services, dashboard.swagger_support), dashboard.listeners.http.bind
-            )
-            if dashboard.listeners.http.enable
+        app = create_app(self.services, dashboard.swagger_support)
+        http, https = dashboard.listeners.http, dashboard.listeners.https
+        self.dashboard = DashboardListener(app, http.bind) if http.enable else None
+        self.dashboard_https = (
+            DashboardListener(app, https.bind, server_context(https.ssl_options, settings.node.data_dir))
+            if https.enable
             else None
         )
         live.install(self, self.config)
@@ -135,8 +137,9 @@ class BrookMQ:
         overridden = self.config.overridden()
         if overridden:
             log.info("settings changed through the API are in use for: %s", ", ".join(overridden))
-        if self.dashboard is not None:
-            await self.dashboard.start()
+        for dashboard in (self.dashboard, self.dashboard_https):
+            if dashboard is not None:
+                await dashboard.start()
         log.info("BrookMQ node %s started", self.broker.node_name)
 
     def _start_management(self) -> None:
@@ -163,8 +166,9 @@ class BrookMQ:
 
     async def stop(self) -> None:
         """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""
-        if self.dashboard is not None:
-            await self.dashboard.stop()
+        for dashboard in (self.dashboard, self.dashboard_https):
+            if dashboard is not None:
+                await dashboard.stop()
         await self.services.node.stop()
         await self.sysmon.stop()
         await self.listeners.stop_all(reason="shutdown")

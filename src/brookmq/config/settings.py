@@ -16,6 +16,7 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -26,7 +27,7 @@ from brookmq.extensions.authn.http import HttpAuthenticator
 from brookmq.extensions.authn.passwords import PasswordHash
 from brookmq.extensions.authz.acl_file import RulesError
 from brookmq.extensions.authz.sources import FileRules
-from brookmq.transport.options import LISTENER_TYPES, ListenerOptions
+from brookmq.transport.options import LISTENER_TYPES, ListenerOptions, SslOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Bytesize = Annotated[int, BeforeValidator(parse_bytesize)]
@@ -281,8 +282,20 @@ class DashboardHttpSettings(_Model):
     bind: str = "0.0.0.0:18083"
 
 
+class DashboardHttpsSettings(_Model):
+    enable: bool = False
+    bind: str = "0.0.0.0:18084"
+    ssl_options: SslOptions = Field(default_factory=SslOptions)  # as the MQTT listeners'
+
+    @field_validator("ssl_options", mode="before")
+    @classmethod
+    def _units(cls, value: Any) -> Any:
+        return apply_units(value, SslOptions)
+
+
 class DashboardListenersSettings(_Model):
     http: DashboardHttpSettings = Field(default_factory=DashboardHttpSettings)
+    https: DashboardHttpsSettings = Field(default_factory=DashboardHttpsSettings)
 
 
 class DashboardSettings(_Model):
