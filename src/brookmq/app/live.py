@@ -8,7 +8,8 @@ and ``api_key.bootstrap_file`` are read at start only, as in EMQX.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from brookmq.config.runtime import RuntimeConfig
 from brookmq.config.settings import Settings
@@ -16,6 +17,8 @@ from brookmq.core.options import RetainerOptions
 
 if TYPE_CHECKING:
     from brookmq.app.server import BrookMQ
+
+T = TypeVar("T")
 
 
 def install(app: BrookMQ, config: RuntimeConfig) -> None:
@@ -81,8 +84,21 @@ def congestion_sustain(settings: Settings) -> float | None:
     return conf.min_alarm_sustain_duration if conf.enable_alarm else None
 
 
-def same_but_enable(a: Any, b: Any) -> bool:
-    """Two entries of ``authentication`` or ``authorization.sources`` that differ at most in
-    ``enable``: the running object can stay (its counters too)."""
+def rebuilt(
+    old: Sequence[Any], running: Sequence[T], new: Sequence[Any], make: Callable[[Any], T]
+) -> list[T]:
+    """The running objects (authenticators, authorization sources) for the entries ``new``: the
+    one made for an ``old`` entry that differs at most in ``enable`` is kept, with its counters;
+    the others are made afresh. ``running[i]`` was made for ``old[i]``."""
     on = {"enable": True}
-    return type(a) is type(b) and a.model_copy(update=on) == b.model_copy(update=on)
+    pairs = list(zip(old, running, strict=True))
+    out = []
+    for entry in new:
+        same = entry.model_copy(update=on)
+        kept = next(
+            (obj for e, obj in pairs if type(e) is type(entry) and e.model_copy(update=on) == same), None
+        )
+        obj = kept if kept is not None else make(entry)
+        obj.enable = entry.enable  # type: ignore[attr-defined]
+        out.append(obj)
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from functools import partial
 from pathlib import Path
 
 from brookmq.api.server import DashboardListener
@@ -236,31 +237,20 @@ class BrookMQ:
             self.flapping.start()
 
     async def rebuild_authentication(self, old: Settings, new: Settings) -> None:
-        """The chain as ``new`` says; an authenticator whose settings changed at most in
-        ``enable`` stays as it is, with its counters."""
         chain = self.authentication
-        running = list(zip(old.authentication, chain.authenticators, strict=True))
-        fresh: list[Authenticator] = []
-        for entry in new.authentication:
-            kept = next((a for e, a in running if live.same_but_enable(e, entry)), None)
-            authenticator = kept or make_authenticator(self.broker, entry)
-            authenticator.enable = entry.enable
-            fresh.append(authenticator)
-        chain.authenticators = fresh
-        for _, authenticator in running:
-            if authenticator not in fresh:
+        running = chain.authenticators
+        chain.authenticators = live.rebuilt(
+            old.authentication, running, new.authentication, partial(make_authenticator, self.broker)
+        )
+        for authenticator in running:
+            if authenticator not in chain.authenticators:
                 await authenticator.close()
 
     def rebuild_authorization(self, old: Settings, new: Settings) -> None:
         authorization, conf = self.authorization, new.authorization
-        running = list(zip(old.authorization.sources, authorization.sources, strict=True))
-        fresh: list[Source] = []
-        for entry in conf.sources:
-            kept = next((s for e, s in running if live.same_but_enable(e, entry)), None)
-            source = kept or make_source(self.broker, entry)
-            source.enable = entry.enable
-            fresh.append(source)
-        authorization.sources = fresh
+        authorization.sources = live.rebuilt(
+            old.authorization.sources, authorization.sources, conf.sources, partial(make_source, self.broker)
+        )
         authorization.no_match = conf.no_match
         authorization.deny_action = conf.deny_action
         authorization.cache = cache_options(conf)
