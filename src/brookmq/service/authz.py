@@ -35,14 +35,12 @@ class Authz:
 
     # ------------------------------------------------------------ sources
 
-    def _sources(self) -> list[dict[str, Any]]:
+    def sources(self) -> list[dict[str, Any]]:
+        """In the order they are asked."""
         return list(self.config.get("authorization")["sources"])
 
-    def sources(self) -> list[dict[str, Any]]:
-        return self._sources()
-
     def source(self, source_type: str) -> dict[str, Any]:
-        found = next((s for s in self._sources() if _type(s) == source_type), None)
+        found = next((s for s in self.sources() if _type(s) == source_type), None)
         if found is None:
             raise NotFound(f"source {source_type} not found")
         return found
@@ -53,9 +51,9 @@ class Authz:
     async def create_source(self, source: Any) -> dict[str, Any]:
         if not isinstance(source, dict):
             raise Invalid("must be an object", "body")
-        if any(_type(s) == _type(source) for s in self._sources()):
+        if any(_type(s) == _type(source) for s in self.sources()):
             raise AlreadyExists(f"source {_type(source)} already exists")
-        await self._set_sources([*self._sources(), source])
+        await self._set_sources([*self.sources(), source])
         return self.source(_type(source))
 
     async def update_source(self, source_type: str, source: Any) -> dict[str, Any]:
@@ -64,18 +62,18 @@ class Authz:
         if not isinstance(source, dict):
             raise Invalid("must be an object", "body")
         source = {**source, "type": source_type}
-        await self._set_sources([source if _type(s) == source_type else s for s in self._sources()])
+        await self._set_sources([source if _type(s) == source_type else s for s in self.sources()])
         return self.source(source_type)
 
     async def delete_source(self, source_type: str) -> None:
         self.source(source_type)
-        await self._set_sources([s for s in self._sources() if _type(s) != source_type])
+        await self._set_sources([s for s in self.sources() if _type(s) != source_type])
 
     async def move_source(self, source_type: str, position: str) -> None:
-        await self._set_sources(moved(self._sources(), _type, source_type, position))
+        await self._set_sources(moved(self.sources(), _type, source_type, position))
 
     async def order_sources(self, types: list[str]) -> None:
-        await self._set_sources(reordered(self._sources(), _type, types))
+        await self._set_sources(reordered(self.sources(), _type, types))
 
     def status(self, source_type: str) -> dict[str, Any]:
         self.source(source_type)

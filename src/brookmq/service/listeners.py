@@ -30,17 +30,17 @@ class Listeners:
             raise Invalid(f"{listener_id!r} is not <type>:<name> with type {', '.join(LISTENER_TYPES)}", "id")
         return kind, name
 
-    def _options(self, listener_id: str) -> dict[str, Any]:
+    def _existing(self, listener_id: str) -> tuple[str, str, dict[str, Any]]:
+        """(type, name, options) of a configured listener."""
         kind, name = self._split(listener_id)
         found = self.config.get("listeners")[kind].get(name)
         if found is None:
             raise NotFound("Listener id not found", "listener")
-        return found
+        return kind, name, found
 
     def info(self, listener_id: str) -> dict[str, Any]:
         """EMQX's listener object: its options, ``id``/``type``/``name``, and how it runs."""
-        kind, name = self._split(listener_id)
-        options = self._options(listener_id)
+        kind, name, options = self._existing(listener_id)
         listener = self.registry.listeners.get(listener_id)
         running = listener is not None and listener.running
         status = {
@@ -74,14 +74,12 @@ class Listeners:
 
     async def update(self, listener_id: str, options: dict[str, Any]) -> dict[str, Any]:
         """Change the options given; the others stay."""
-        kind, name = self._split(listener_id)
-        self._options(listener_id)
+        kind, name, _ = self._existing(listener_id)
         await self.config.merge("listeners", {kind: {name: self._plain(options)}})
         return self.info(listener_id)
 
     async def delete(self, listener_id: str) -> None:
-        kind, name = self._split(listener_id)
-        self._options(listener_id)
+        kind, name, _ = self._existing(listener_id)
         if name == "default":
             raise NotAllowed("a default listener can be stopped (and stays stopped), not deleted")
         listeners = self.config.get("listeners")
@@ -96,7 +94,7 @@ class Listeners:
         await self.update(listener_id, {"enable": False})
 
     async def restart(self, listener_id: str) -> None:
-        self._options(listener_id)
+        self._existing(listener_id)
         await self._run(self.registry.restart, listener_id)
 
     @staticmethod

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from brookmq.api.v5.security import Authenticated, services
 from brookmq.service.configs import CONFIG_ROOTS
 
 routes = APIRouter(tags=["Configs"])
-Root = Annotated[str, f"one of {', '.join(CONFIG_ROOTS)}"]
+Root = Annotated[str, Path(description=f"One of {', '.join(CONFIG_ROOTS)}")]
 Settings = Annotated[dict[str, Any], Body(description="The keys to change; the others stay")]
 
 
