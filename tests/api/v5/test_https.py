@@ -7,7 +7,8 @@ import ssl
 import httpx
 import pytest
 
-from tests.api.v5.conftest import KEYS
+from tests.api.v5.conftest import KEYS, wait_for
+from tests.api.v5.test_listeners import reachable
 from tests.durability.process import free_port
 
 HTTPS_PORT = free_port()
@@ -19,6 +20,7 @@ NODE_ENV = {
 
 
 def test_the_api_is_served_over_tls(api_node) -> None:
+    wait_for(lambda: reachable(HTTPS_PORT))  # the fixture waited for the HTTP listener only
     trust = ssl.create_default_context(cafile=str(api_node.data_dir / "certs" / "ca.pem"))
     base = f"https://localhost:{HTTPS_PORT}/api/v5"
     with httpx.Client(base_url=base, verify=trust, auth=KEYS["viewer"], timeout=10) as https:
