@@ -329,14 +329,15 @@ async def test_unsolicited_acks_are_answered_or_ignored_and_counted(client, brok
         assert broker.counters[f"packets.{name}.missed"] == 1
 
 
-async def test_qos1_delivery_answered_with_pubrec_is_a_mismatch_that_keeps_the_message(client):
-    sub = client("s")
+async def test_qos1_delivery_answered_with_pubrec_is_a_protocol_error_that_keeps_the_message(client, broker):
+    sub = client("s", properties={"session_expiry_interval": 60})
     sub.subscribe("t", 1)
     client("p").publish("t", b"x", 1)
     [m] = sub.publishes()
     sub.send(pk.Pubrec(m.packet_id))
-    assert sub.recv() == pk.Pubrel(m.packet_id, 0x92)
-    assert m.packet_id in sub.conn.session.inflight
+    assert sub.recv(pk.Disconnect).reason_code == 0x82
+    assert sub.closed
+    assert m.packet_id in broker.sessions["s"].inflight  # redelivered when the client comes back
 
 
 async def test_pubrec_with_error_code_ends_the_qos2_flow(client):

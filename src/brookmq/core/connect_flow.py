@@ -11,7 +11,7 @@ from brookmq.core.states import AUTHENTICATING, CONNECTED, NEW
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.errors import ProtocolError, protocol_error
-from brookmq.mqtt.topics import topic_name_problem
+from brookmq.mqtt.topics import has_wildcard, topic_name_problem
 
 if TYPE_CHECKING:
     from brookmq.core.connection import Connection
@@ -63,6 +63,9 @@ def handle_connect(conn: Connection, packet: pk.Connect) -> None:
             return
         if will.retain and not opts.retain_available:
             _refuse(conn, rc.RETAIN_NOT_SUPPORTED, "retain is not available")  # [MQTT-3.2.2-13]
+            return
+        if has_wildcard(will.properties.get("response_topic", "")):
+            _refuse(conn, rc.PROTOCOL_ERROR, "will response topic contains a wildcard")  # [MQTT-3.3.2-14]
             return
     if conn.context.mountpoint:
         conn.mountpoint = mount(conn.context.mountpoint, client_id, conn.username)
@@ -131,8 +134,11 @@ def _accept(conn: Connection, pending: _PendingConnect, auth_props: dict[str, ob
     hooks = broker.hooks
     packet, version = pending.packet, conn.version
     keepalive = packet.keepalive
-    if version == pk.MQTT_5 and conn.options.server_keepalive:
-        keepalive = conn.options.server_keepalive  # [MQTT-3.2.2-21]
+    opts = conn.options
+    if version == pk.MQTT_5 and opts.server_keepalive:
+        keepalive = opts.server_keepalive  # [MQTT-3.2.2-21]
+    elif opts.max_keepalive and not 0 < keepalive <= opts.max_keepalive:
+        keepalive = opts.max_keepalive  # Mosquitto's max_keepalive: v5 clients are told, below
     conn.keepalive = keepalive
 
     session, present = broker.open_session(

@@ -9,6 +9,7 @@ in the ``*_flow`` modules, one per packet family.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -387,10 +388,27 @@ class Connection(asyncio.Protocol):
         counters["bytes.sent"] += len(data)
 
     def send(self, packet: pk.Packet, version: int = 0) -> None:
-        self.write(encode(packet, version or self.version))
+        data = encode(packet, version or self.version)
+        if self.max_packet_out and len(data) > self.max_packet_out:
+            data = self._trimmed(packet, version or self.version)
+            if not data:
+                return
+        self.write(data)
         metric = _SENT_METRIC.get(type(packet))
         if metric is not None:
             self.broker.counters[metric] += 1
+
+    def _trimmed(self, packet: pk.Packet, version: int) -> bytes:
+        """``packet`` without its reason string and user properties, if that fits the client's
+        Maximum Packet Size [MQTT-3.1.2-25]; else nothing: it is not sent [MQTT-3.1.2-24]."""
+        props = getattr(packet, "properties", None)
+        if props:
+            kept = {k: v for k, v in props.items() if k not in ("reason_string", "user_property")}
+            data = encode(dataclasses.replace(packet, properties=kept), version)  # type: ignore[arg-type]
+            if len(data) <= self.max_packet_out:
+                return data
+        log.debug("not sent to %r: a %s over its maximum packet size", self.client_id, type(packet).__name__)
+        return b""
 
     def ack(self, ack: pk.Packet | bytes, mark: int) -> None:
         """Send a PUBACK, PUBREC, PUBREL or PUBCOMP; it waits for the store to commit when the broker

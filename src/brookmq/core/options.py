@@ -41,6 +41,7 @@ class MqttOptions:
     mqueue_store_qos0: bool = True
     session_expiry_interval: float = _duration(7200.0)
     server_keepalive: int = 0  # 0 = disabled: the client's keepalive stands
+    max_keepalive: int = 0  # Mosquitto's: a keepalive of 0 or above it becomes it; 0 = disabled
     keepalive_multiplier: float = 1.5
     idle_timeout: float = _duration(15.0)
 
@@ -68,6 +69,8 @@ class MqttOptions:
             problems.append(("keepalive_multiplier", "positive"))
         if not 0 <= self.server_keepalive <= 65535:
             problems.append(("server_keepalive", "an integer from 0 (disabled) to 65535"))
+        if not 0 <= self.max_keepalive <= 65535:
+            problems.append(("max_keepalive", "an integer from 0 (disabled) to 65535"))
         if problems:
             key, want = problems[0]
             raise ValueError(f"{key}: must be {want}")

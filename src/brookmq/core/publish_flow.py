@@ -10,7 +10,7 @@ from brookmq.core.metrics import QOS_RECEIVED
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.errors import ProtocolError, protocol_error
-from brookmq.mqtt.topics import topic_name_problem
+from brookmq.mqtt.topics import has_wildcard, topic_name_problem
 
 if TYPE_CHECKING:
     from brookmq.core.connection import Connection
@@ -98,9 +98,12 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
 
 
 def _inbound_properties(conn: Connection, packet: pk.Publish, props: dict) -> dict:
-    """Resolve the topic alias [MQTT-3.3.2-7..12]; refuse a subscription identifier [MQTT-3.3.4-6]."""
+    """Resolve the topic alias [MQTT-3.3.2-7..12]; refuse a subscription identifier [MQTT-3.3.4-6]
+    and a wildcard in the response topic."""
     if "subscription_identifier" in props:
         raise protocol_error("a client PUBLISH must not carry a subscription identifier")
+    if has_wildcard(props.get("response_topic", "")):
+        raise protocol_error("response topic contains a wildcard")  # [MQTT-3.3.2-14]
     alias = props.get("topic_alias")
     if alias is None:
         return props

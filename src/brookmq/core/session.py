@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
+from brookmq.mqtt.errors import protocol_error
 from brookmq.mqtt.packets import SubscriptionOptions
 
 if TYPE_CHECKING:
@@ -278,9 +279,17 @@ class Session:
 
     # ---------------------------------------------------------- acknowledgements
 
-    def puback(self, packet_id: int) -> Delivery | None:
+    def _awaiting(self, packet_id: int, ack: str, qos: int, state: int) -> Delivery | None:
+        """The delivery ``ack`` answers, or None for an id not in flight (ignored, like EMQX).
+        An ack of the wrong type for a message in flight is a protocol error [MQTT-4.3.2, 4.3.3]."""
         delivery = self.inflight.get(packet_id)
-        if delivery is None or delivery.qos != 1:
+        if delivery is not None and (delivery.qos != qos or delivery.state != state):
+            raise protocol_error(f"{ack} for packet {packet_id}, a QoS {delivery.qos} message in flight")
+        return delivery
+
+    def puback(self, packet_id: int) -> Delivery | None:
+        delivery = self._awaiting(packet_id, "PUBACK", 1, AWAIT_ACK)
+        if delivery is None:
             return None
         del self.inflight[packet_id]
         self._forget(delivery)
@@ -288,11 +297,11 @@ class Session:
         return delivery
 
     def pubrec(self, packet_id: int, failed: bool) -> Delivery | None:
-        delivery = self.inflight.get(packet_id)
-        if delivery is None or delivery.qos != 2 or delivery.state != AWAIT_ACK:
+        delivery = self._awaiting(packet_id, "PUBREC", 2, AWAIT_ACK)
+        if delivery is None:
             return None
         if failed:
-            # A PUBREC with an error code ends the flow [MQTT-4.3.3-?]; the id is free again.
+            # A PUBREC with an error code ends the flow, no PUBREL [MQTT-4.3.3]; the id is free again.
             del self.inflight[packet_id]
             self._forget(delivery)
             self.drain()
@@ -303,8 +312,8 @@ class Session:
         return delivery
 
     def pubcomp(self, packet_id: int) -> Delivery | None:
-        delivery = self.inflight.get(packet_id)
-        if delivery is None or delivery.state != AWAIT_COMP:
+        delivery = self._awaiting(packet_id, "PUBCOMP", 2, AWAIT_COMP)
+        if delivery is None:
             return None
         del self.inflight[packet_id]
         self._forget(delivery)

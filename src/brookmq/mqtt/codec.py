@@ -151,10 +151,12 @@ def _decode_publish(flags: int, d: bytes, pos: int, end: int, version: int) -> P
     return Publish(topic, d[pos:end], qos, bool(flags & 0x01), dup, packet_id, props)
 
 
-def _ack_decoder(cls: type, name: str, want_flags: int) -> Callable[..., Any]:
+def _ack_decoder(cls: type, name: str, want_flags: int, codes: frozenset[int]) -> Callable[..., Any]:
     def decode(flags: int, d: bytes, pos: int, end: int, version: int) -> Any:
         _expect_flags(flags, want_flags, name)
         packet_id = _packet_id(d, pos, end)
+        if not packet_id:
+            raise malformed(f"{name} with packet identifier 0")  # [MQTT-2.2.1-3]
         pos += 2
         if version < MQTT_5:
             if pos != end:
@@ -164,6 +166,8 @@ def _ack_decoder(cls: type, name: str, want_flags: int) -> Callable[..., Any]:
         props: P.Properties | None = None
         if pos < end:
             code = d[pos]
+            if code not in codes:
+                raise malformed(f"{name} with reason code {code:#04x}, which it cannot carry")
             pos += 1
             if pos < end:
                 props, pos = decode_properties(d, pos, end, name)
@@ -188,6 +192,8 @@ def _decode_subscribe(flags: int, d: bytes, pos: int, end: int, version: int) ->
     topics = []
     while pos < end:
         topic, pos = decode_string(d, pos, end)
+        if not topic:
+            raise malformed("SUBSCRIBE with an empty topic filter")  # [MQTT-4.7.3-1]
         if pos >= end:
             raise malformed("SUBSCRIBE options byte missing")
         opts = d[pos]
@@ -235,6 +241,8 @@ def _decode_unsubscribe(flags: int, d: bytes, pos: int, end: int, version: int) 
     topics = []
     while pos < end:
         topic, pos = decode_string(d, pos, end)
+        if not topic:
+            raise malformed("UNSUBSCRIBE with an empty topic filter")  # [MQTT-4.7.3-1]
         topics.append(topic)
     if not topics:
         raise protocol_error("UNSUBSCRIBE without a topic filter")  # [MQTT-3.10.3-2]
@@ -298,10 +306,10 @@ DECODERS: tuple[Callable[..., Any], ...] = (
     _decode_connect,
     _decode_connack,
     _decode_publish,
-    _ack_decoder(Puback, P.PUBACK, 0),
-    _ack_decoder(Pubrec, P.PUBREC, 0),
-    _ack_decoder(Pubrel, P.PUBREL, 0x02),  # [MQTT-3.6.1-1]
-    _ack_decoder(Pubcomp, P.PUBCOMP, 0),
+    _ack_decoder(Puback, P.PUBACK, 0, rc.PUBLISH_ACK_CODES),
+    _ack_decoder(Pubrec, P.PUBREC, 0, rc.PUBLISH_ACK_CODES),
+    _ack_decoder(Pubrel, P.PUBREL, 0x02, rc.RELEASE_CODES),  # [MQTT-3.6.1-1]
+    _ack_decoder(Pubcomp, P.PUBCOMP, 0, rc.RELEASE_CODES),
     _decode_subscribe,
     _decode_suback,
     _decode_unsubscribe,

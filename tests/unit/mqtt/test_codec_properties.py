@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import properties as P
+from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.codec import encode
 from brookmq.mqtt.reader import PacketReader
 
@@ -97,9 +98,20 @@ def packets(version: int) -> st.SearchStrategy[pk.Packet]:
         st.builds(pk.Connack, st.booleans(), st.integers(0, 255), props("CONNACK")),
         publish,
         *(
-            # acknowledgements without properties carry None, not an empty dict
-            st.builds(cls, u16, code, props(cls.__name__.upper()).map(lambda d: d or None))
-            for cls in (pk.Puback, pk.Pubrec, pk.Pubrel, pk.Pubcomp)
+            # acknowledgements without properties carry None, not an empty dict; each carries
+            # only the reason codes defined for it
+            st.builds(
+                cls,
+                u16,
+                st.sampled_from(sorted(codes)) if v5 else st.just(0),
+                props(cls.__name__.upper()).map(lambda d: d or None),
+            )
+            for cls, codes in (
+                (pk.Puback, rc.PUBLISH_ACK_CODES),
+                (pk.Pubrec, rc.PUBLISH_ACK_CODES),
+                (pk.Pubrel, rc.RELEASE_CODES),
+                (pk.Pubcomp, rc.RELEASE_CODES),
+            )
         ),
         st.builds(
             pk.Subscribe,
@@ -108,7 +120,9 @@ def packets(version: int) -> st.SearchStrategy[pk.Packet]:
             sub_props,
         ),
         st.builds(pk.Suback, u16, st.lists(st.integers(0, 255), max_size=4), props("SUBACK")),
-        st.builds(pk.Unsubscribe, u16, st.lists(text, min_size=1, max_size=4), props("UNSUBSCRIBE")),
+        st.builds(
+            pk.Unsubscribe, u16, st.lists(text.filter(bool), min_size=1, max_size=4), props("UNSUBSCRIBE")
+        ),
         st.builds(
             pk.Unsuback,
             u16,
