@@ -1,19 +1,118 @@
-"""The dashboard listener: the API's ASGI app served by uvicorn inside the broker's own event
-loop (one process, one loop; the broker handles the signals)."""
+"""The management listeners: the API's ASGI app served by uvicorn inside the broker's own event
+loop (one process, one loop; the broker handles the signals).
+
+Every listener, whatever dialects it mounts, carries the same protections (``HttpLimits``): a
+cap on open connections (past it a new one is closed at once, so the management port can never
+take the file descriptors MQTT needs), a deadline for each request to arrive whole (slowloris,
+connections that send nothing, idle keep-alive). Each app limits its request bodies with
+``BodyLimit`` (413).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
+import h11
 import uvicorn
-from fastapi import FastAPI
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("brookmq.api")
+
+
+@dataclass(frozen=True, slots=True)
+class HttpLimits:
+    max_connections: int = 512
+    idle_timeout: float = 15.0  # for a request to arrive whole, and between requests
+
+
+class _GuardedH11(H11Protocol):
+    """uvicorn's h11 protocol with the connection cap and the request deadline."""
+
+    def __init__(self, *args: Any, limits: HttpLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        if len(self.connections) >= self.limits.max_connections:
+            transport.abort()  # before any byte is read: counts nothing, keeps nothing
+            return
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.transport is None:  # refused in connection_made
+            return
+        if self._deadline is not None:
+            self._deadline.cancel()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._deadline = self.loop.call_later(self.limits.idle_timeout, self._expired)
+
+    def _expired(self) -> None:
+        """Closes unless the request is in (the app is answering it; the deadline is re-armed
+        when the answer is done)."""
+        self._deadline = None
+        if self.conn.their_state is not h11.DONE and not self.transport.is_closing():
+            self.transport.close()
+
+    def on_response_complete(self) -> None:
+        if self.conn.their_state is h11.SEND_BODY:
+            # Answered before the body was read (refused credentials, 413): drop the rest.
+            self.transport.close()
+            return
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+
+class BodyLimit:
+    """ASGI middleware of each app: a request body over ``max_size`` (or, for a path in
+    ``larger``, what its function says now) ends the request with a 413, raised where the app
+    reads the body, so the app's error handlers shape it and a route refused before it reads the
+    body (for want of credentials) never reads a byte of it."""
+
+    def __init__(
+        self, app: ASGIApp, max_size: int, larger: Mapping[str, Callable[[], int]] | None = None
+    ) -> None:
+        self.app = app
+        self.max_size = max_size
+        self.larger = larger or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        upload = self.larger.get(scope["path"])
+        limit = max(self.max_size, upload()) if upload is not None else self.max_size
+        declared = dict(scope["headers"]).get(b"content-length")
+        too_large = HTTPException(413, f"the request body is larger than {limit} bytes")
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                raise too_large
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise too_large
+            return message
+
+        await self.app(scope, limited, send)
 
 
 class _InLoopServer(uvicorn.Server):
@@ -25,9 +124,16 @@ class _InLoopServer(uvicorn.Server):
 class DashboardListener:
     """``bind`` is ``host:port``; with ``ssl_context`` it serves HTTPS."""
 
-    def __init__(self, app: FastAPI, bind: str, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        bind: str,
+        ssl_context: ssl.SSLContext | None = None,
+        limits: HttpLimits | None = None,
+    ) -> None:
         host, _, port = bind.rpartition(":")
         self.host, self.wanted_port = host or "0.0.0.0", int(port)
+        self.limits = limits or HttpLimits()
         self.app = app
         self.ssl_context = ssl_context
         self.port = 0
@@ -37,7 +143,14 @@ class DashboardListener:
     async def start(self) -> None:
         sock = socket.create_server((self.host, self.wanted_port), reuse_port=False)
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, lifespan="off", log_level="warning", access_log=False)
+        config = uvicorn.Config(
+            self.app,
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            http=functools.partial(_GuardedH11, limits=self.limits),  # type: ignore[arg-type]
+            ws="none",
+        )
         config.load()
         config.ssl = self.ssl_context  # uvicorn builds its own only from file names; ours has the options
         self._server = _InLoopServer(config)

@@ -8,7 +8,7 @@ import signal
 from functools import partial
 from pathlib import Path
 
-from brookmq.api.server import DashboardListener
+from brookmq.api.server import DashboardListener, HttpLimits
 from brookmq.api.v5.app import create_app
 from brookmq.app import live
 from brookmq.config.runtime import RuntimeConfig
@@ -104,11 +104,22 @@ class BrookMQ:
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
         )
-        app = create_app(self.services, dashboard.swagger_support)
+        app = create_app(self.services, dashboard.swagger_support, dashboard.max_body_size)
         http, https = dashboard.listeners.http, dashboard.listeners.https
-        self.dashboard = DashboardListener(app, http.bind) if http.enable else None
+
+        def limits(max_connections: int) -> HttpLimits:
+            return HttpLimits(max_connections, dashboard.idle_timeout)
+
+        self.dashboard = (
+            DashboardListener(app, http.bind, limits=limits(http.max_connections)) if http.enable else None
+        )
         self.dashboard_https = (
-            DashboardListener(app, https.bind, server_context(https.ssl_options, settings.node.data_dir))
+            DashboardListener(
+                app,
+                https.bind,
+                server_context(https.ssl_options, settings.node.data_dir),
+                limits(https.max_connections),
+            )
             if https.enable
             else None
         )

@@ -280,11 +280,13 @@ class FlappingSettings(_Model):
 class DashboardHttpSettings(_Model):
     enable: bool = True
     bind: str = "0.0.0.0:18083"
+    max_connections: int = Field(default=512, ge=1, le=65536)  # past it a new connection is closed
 
 
 class DashboardHttpsSettings(_Model):
     enable: bool = False
     bind: str = "0.0.0.0:18084"
+    max_connections: int = Field(default=512, ge=1, le=65536)
     ssl_options: SslOptions = Field(default_factory=SslOptions)  # as the MQTT listeners'
 
     @field_validator("ssl_options", mode="before")
@@ -306,6 +308,8 @@ class DashboardSettings(_Model):
     default_password: str = "public"  # the password `admin` gets at the very first start
     swagger_support: bool = True
     sample_interval: Duration = Field(default=10.0, ge=1)  # the monitor's; a day of samples is kept
+    max_body_size: Bytesize = Field(default=1024 * 1024, ge=1024, le=1024**3)  # 413 over it
+    idle_timeout: Duration = Field(default=15.0, gt=0, le=3600)  # for a request to arrive whole
 
 
 class ApiKeySettings(_Model):

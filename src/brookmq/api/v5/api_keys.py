@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from brookmq.api.v5.errors import ApiError, service_error
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.api.v5.times import parse_time, rfc3339
 from brookmq.service.api_keys import UNSET
 from brookmq.service.errors import AlreadyExists, ServiceError
 
-routes = APIRouter(tags=["API Keys"])
+routes = router(tags=["API Keys"])
 
 
 class NewKey(BaseModel):

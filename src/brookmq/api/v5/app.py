@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
+from brookmq.api.server import BodyLimit
 from brookmq.api.v5 import (
     api_keys,
     authn,
@@ -35,7 +38,33 @@ from brookmq.service.services import Services
 _JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
-def create_app(services: Services, swagger: bool = True) -> FastAPI:
+class _JsonOnly:
+    """A body that is not JSON is refused with 415, before any route sees it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in _JSON_BODY_METHODS
+            and scope["path"].startswith(PREFIX)
+        ):
+            headers = Headers(scope=scope)
+            has_body = headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+            if (
+                has_body
+                and headers.get("content-type", "").split(";")[0].strip().lower() != "application/json"
+            ):
+                refusal = errors.error(
+                    415, "UNSUPPORTED_MEDIA_TYPE", "content-type:application/json Required"
+                )
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(services: Services, swagger: bool = True, max_body_size: int = 1024 * 1024) -> FastAPI:
     app = FastAPI(
         title="BrookMQ API",
         version=services.version,
@@ -46,7 +75,7 @@ def create_app(services: Services, swagger: bool = True) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    for router in (
+    for routes in (
         dashboard.open_routes,
         dashboard.routes,
         api_keys.routes,
@@ -64,7 +93,7 @@ def create_app(services: Services, swagger: bool = True) -> FastAPI:
         error_codes.routes,
         status.routes,
     ):
-        app.include_router(router, prefix=PREFIX)
+        app.include_router(routes, prefix=PREFIX)
     app.include_router(status.routes, include_in_schema=False)  # GET /status as well
 
     def openapi() -> dict[str, Any]:
@@ -95,17 +124,12 @@ def create_app(services: Services, swagger: bool = True) -> FastAPI:
                 swagger_favicon_url="/api-docs/static/favicon-32x32.png",
             )
 
-    @app.middleware("http")
-    async def json_only(request: Request, call_next: Any) -> Response:
-        """A body that is not JSON is refused with 415, before any route sees it."""
-        if request.method in _JSON_BODY_METHODS and request.url.path.startswith(PREFIX):
-            kind = request.headers.get("content-type", "")
-            has_body = (
-                request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
-            )
-            if has_body and kind.split(";")[0].strip().lower() != "application/json":
-                return errors.error(415, "UNSUPPORTED_MEDIA_TYPE", "content-type:application/json Required")
-        response: Response = await call_next(request)
-        return response
+    app.add_middleware(_JsonOnly)
 
+    def publish_body() -> int:
+        """A message of the largest packet MQTT takes, base64 or escaped in JSON, fits."""
+        return 4 * services.broker.options.max_packet_size
+
+    uploads = {PREFIX + "/publish": publish_body, PREFIX + "/publish/bulk": publish_body}
+    app.add_middleware(BodyLimit, max_size=max_body_size, larger=uploads)
     return app

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import Body, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, envelope
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.service.errors import AlreadyExists
 
-routes = APIRouter(tags=["Authorization"])
+routes = router(tags=["Authorization"])
 Type = Annotated[str, Path(description="built_in_database or file")]
 Kind = Literal["users", "clients"]
 _WHO: dict[str, Literal["username", "clientid"]] = {"users": "username", "clients": "clientid"}

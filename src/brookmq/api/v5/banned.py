@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, envelope
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.api.v5.times import parse_time, rfc3339, rfc3339_ms
 from brookmq.extensions.banned import KINDS
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
 
-routes = APIRouter()
+routes = router()
 Kind = Literal["clientid", "username", "peerhost", "clientid_re", "username_re", "peerhost_net"]
 assert set(Kind.__args__) == set(KINDS)  # type: ignore[attr-defined]
 

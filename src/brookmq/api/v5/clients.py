@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from pydantic import BaseModel, Field
 
 from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, as_epoch, as_int, as_ip, envelope
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.api.v5.times import rfc3339_ms
 from brookmq.config.units import parse_bytesize
 from brookmq.service.clients import ClientQuery, Queued
@@ -18,7 +18,7 @@ from brookmq.service.errors import Invalid
 from brookmq.service.messages import message_info
 from brookmq.service.paging import MAX_LIMIT
 
-routes = APIRouter(tags=["Clients"])
+routes = router(tags=["Clients"])
 _TIMES = ("created_at", "connected_at", "disconnected_at")
 FIELDS = [
     "clientid",

@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Request
+from fastapi import Body, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.service.configs import CONFIG_ROOTS
 
-routes = APIRouter(tags=["Configs"])
+routes = router(tags=["Configs"])
 Root = Annotated[str, Path(description=f"One of {', '.join(CONFIG_ROOTS)}")]
 Settings = Annotated[dict[str, Any], Body(description="The keys to change; the others stay")]
 

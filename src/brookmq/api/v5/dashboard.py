@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from brookmq.api.v5.errors import REALM, ApiError
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.service.errors import BadCredentials, NotAllowed
 
-open_routes = APIRouter(tags=["dashboard"])
-routes = APIRouter(tags=["dashboard"])
+open_routes = router(tags=["dashboard"])
+routes = router(tags=["dashboard"])
 
 
 class _Strict(BaseModel):

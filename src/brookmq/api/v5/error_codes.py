@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from brookmq.api.v5.errors import ApiError
-from brookmq.api.v5.security import Authenticated
+from brookmq.api.v5.security import Authenticated, router
 
-routes = APIRouter(tags=["Error Codes"])
+routes = router(tags=["Error Codes"])
 
 CODES = {
     "BAD_USERNAME_OR_PWD": "Bad username or password",

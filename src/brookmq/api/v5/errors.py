@@ -86,4 +86,6 @@ def install(app: FastAPI) -> None:
             return error(404, "NOT_FOUND", "Request Path Not Found")
         if exc.status_code == 405:
             return Response(status_code=405, headers=exc.headers)
+        if exc.status_code == 413:
+            return error(413, "PAYLOAD_TOO_LARGE", str(exc.detail))
         return error(exc.status_code, "BAD_REQUEST", str(exc.detail))

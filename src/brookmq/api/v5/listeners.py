@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Path, Request, Response
+from fastapi import Body, Path, Request, Response
 
 from brookmq.api.v5.errors import ApiError
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.service.errors import AlreadyExists, Invalid
 
-routes = APIRouter(tags=["Listeners"])
+routes = router(tags=["Listeners"])
 Id = Annotated[str, Path(description="<type>:<name>, e.g. tcp:default")]
 Options = Annotated[dict[str, Any], Body(description="Listener options (see docs/configuration.md)")]
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import base64
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, envelope
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.api.v5.times import rfc3339_ms
 from brookmq.service.errors import Invalid
 
-routes = APIRouter()
+routes = router()
 MAX_SHOWN_PAYLOAD = 1024 * 1024  # a larger payload is left out, as EMQX does
 _DELAYED_CODES = {"msgid": "MESSAGE_ID_SCHEMA_ERROR", "node": "INVALID_NODE", "topic": "INVALID_TOPIC_NAME"}
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 
-routes = APIRouter()
-open_routes = APIRouter()
+routes = router()
+open_routes = router()
 
 
 def _one(request: Request, node: str | None, row: dict[str, Any]) -> list[dict[str, Any]]:

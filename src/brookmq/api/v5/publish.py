@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.core.message import Message
 from brookmq.service.publish import Outcome, Refused
 
-routes = APIRouter(tags=["Publish"])
+routes = router(tags=["Publish"])
 
 
 class Properties(BaseModel):

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from fastapi.security.http import HTTPBase
 
@@ -96,12 +99,7 @@ def _allowed(caller: Caller, method: str, path: str) -> bool:
     return False
 
 
-async def authenticated(
-    request: Request,
-    _basic_doc: Annotated[object, Depends(_basic)],
-    _bearer_doc: Annotated[object, Depends(_bearer)],
-) -> Caller:
-    """The dependency of every route that needs a caller (the two schemes show in OpenAPI)."""
+def _caller(request: Request) -> Caller:
     caller = _credentials(request)
     if not _allowed(caller, request.method, request.url.path.removeprefix(PREFIX)):
         who = "This API Key don't" if caller.kind == "api_key" else "You don't"
@@ -109,4 +107,40 @@ async def authenticated(
     return caller
 
 
+async def authenticated(
+    request: Request,
+    _basic_doc: Annotated[object, Depends(_basic)],
+    _bearer_doc: Annotated[object, Depends(_bearer)],
+) -> Caller:
+    """The dependency of every route that needs a caller (the two schemes show in OpenAPI);
+    ``GuardedRoute`` found the caller before the body was read."""
+    caller: Caller = request.state.caller
+    return caller
+
+
 Authenticated = Annotated[Caller, Depends(authenticated)]
+
+
+def _needs_caller(dependant: Dependant) -> bool:
+    return any(d.call is authenticated or _needs_caller(d) for d in dependant.dependencies)
+
+
+class GuardedRoute(APIRoute):
+    """A route whose caller is checked (credentials, then role) before FastAPI reads the
+    request body: an unauthenticated request costs no body parsing."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not _needs_caller(self.dependant):
+            return handler
+
+        async def guarded(request: Request) -> Response:
+            request.state.caller = _caller(request)
+            return await handler(request)
+
+        return guarded
+
+
+def router(**kwargs: Any) -> APIRouter:
+    """The APIRouter of every ``/api/v5`` module."""
+    return APIRouter(route_class=GuardedRoute, **kwargs)

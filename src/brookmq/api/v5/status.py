@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from brookmq.api.v5.security import services
+from brookmq.api.v5.security import router, services
 
-routes = APIRouter(tags=["Status"])
+routes = router(tags=["Status"])
 
 
 @routes.get("/status", openapi_extra={"security": []})

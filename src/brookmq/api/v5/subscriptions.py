@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, envelope
-from brookmq.api.v5.security import Authenticated, services
+from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.service.errors import Invalid
 from brookmq.service.paging import page_of
 from brookmq.service.subscriptions import SubscriptionQuery
 
-routes = APIRouter()
+routes = router()
 
 
 def _node(request: Request, node: str | None) -> None:
