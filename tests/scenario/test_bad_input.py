@@ -9,6 +9,7 @@ import pytest
 from tests.memory import MemoryClient
 
 from brookmq.core.hooks import Hook
+from brookmq.core.message import Message
 from brookmq.mqtt import packets as pk
 
 
@@ -132,3 +133,19 @@ async def test_another_users_reconnect_with_a_clean_start_does_not_inherit_the_s
     assert thief.connect("victim", clean_start=True).session_present is False
     client("p").publish("private/x", b"secret")
     assert thief.publishes() == []
+
+
+async def test_a_message_whose_text_cannot_be_encoded_is_dropped_for_each_subscriber_not_fatal(
+    client, broker
+):
+    """Past every checked edge (e.g. a hook), text UTF-8 cannot encode must not disconnect anyone."""
+    v5, v3 = client("v5"), client("v3", pk.MQTT_3_1_1)
+    v5.subscribe("t")
+    v3.subscribe("t")
+    props = {"user_property": [("k", "\ud800")]}
+    broker.publish(Message("t", b"x", 0, False, props, "hook", None, 0.0))
+    broker.publish(Message("t", b"y", 0, False, None, "hook", None, 0.0))
+    assert [m.payload for m in v5.publishes()] == [b"y"]
+    assert [m.payload for m in v3.publishes()] == [b"x", b"y"]  # v3 carries no properties
+    assert not v5.closed and not v3.closed
+    assert broker.counters["delivery.dropped.bad_text"] == 1

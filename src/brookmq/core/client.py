@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from brookmq.core.message import Message
 from brookmq.core.session import Session
 from brookmq.core.subscribe_flow import check_filter
+from brookmq.core.text import unencodable
 from brookmq.mqtt.errors import ProtocolError
 from brookmq.mqtt.packets import SubscriptionOptions
 from brookmq.mqtt.reason_codes import SUCCESS
@@ -60,6 +61,9 @@ class LocalClient:
             raise ValueError(problem)
         if retain and not self.broker.options.retain_available:
             raise ValueError("retain is not available")
+        where = unencodable({"topic": topic, "properties": properties or {}})
+        if where is not None:
+            raise ValueError(f"{where}: is not valid UTF-8 text (a lone surrogate)")
         data = payload.encode() if isinstance(payload, str) else payload
         now = self.broker.clock.time()
         message = Message(topic, data, qos, retain, properties, self.client_id, username, now)

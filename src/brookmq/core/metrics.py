@@ -73,6 +73,7 @@ METRIC_NAMES = [
     "delivery.dropped.qos0_msg",
     "delivery.dropped.queue_full",
     "delivery.dropped.expired",
+    "delivery.dropped.bad_text",  # ours: text UTF-8 cannot encode (never from a checked edge)
     "client.connect",
     "client.connack",
     "client.connected",

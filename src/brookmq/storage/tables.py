@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from brookmq.core.store import StoredDelayed, StoredSession, StoreEvents
+from brookmq.core.text import unencodable
 from brookmq.mqtt.errors import ProtocolError
 from brookmq.storage import records as R
 
@@ -261,6 +262,14 @@ class TableStore:
             raise KeyError(f"no collection {name!r}; the collections are {', '.join(R.COLLECTIONS)}")
         found = self._collections.get(name)
         if found is None:
-            docs = {key: json.loads(doc) for key, doc in self._rows(R.collection_table(name))}
+            docs = {}
+            for key, doc in self._rows(R.collection_table(name)):
+                loaded = json.loads(doc)
+                where = unencodable([key, loaded])
+                if where is not None:
+                    # Kept by an older version that let such text in: it could never be shown.
+                    log.warning("skipped %s document %r: its text is not valid UTF-8", name, ascii(key))
+                    continue
+                docs[key] = loaded
             found = self._collections[name] = Collection(name, self, docs)
         return found

@@ -21,6 +21,7 @@ from fastapi.security import HTTPBearer
 from fastapi.security.http import HTTPBase
 
 from brookmq.api.v5.errors import REALM, ApiError
+from brookmq.core.text import unencodable
 from brookmq.service.errors import BadCredentials
 from brookmq.service.services import Services
 
@@ -125,17 +126,34 @@ def _needs_caller(dependant: Dependant) -> bool:
     return any(d.call is authenticated or _needs_caller(d) for d in dependant.dependencies)
 
 
+async def _check_text(request: Request) -> None:
+    """Every string in a JSON body must be encodable as UTF-8: a lone surrogate (``"\\ud800"``)
+    is refused here, naming the field, before anything stores or publishes it."""
+    try:
+        body = await request.json()  # cached on the request: FastAPI reads it from there
+    except ValueError:
+        return  # not JSON: FastAPI answers that itself
+    where = unencodable(body)
+    if where is not None:
+        raise ApiError(400, "BAD_REQUEST", f"{where or 'body'}: is not valid UTF-8 text (a lone surrogate)")
+
+
 class GuardedRoute(APIRoute):
     """A route whose caller is checked (credentials, then role) before FastAPI reads the
-    request body: an unauthenticated request costs no body parsing."""
+    request body, so an unauthenticated request costs no body parsing; then its body's text."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        if not _needs_caller(self.dependant):
+        needs_caller = _needs_caller(self.dependant)
+        has_body = self.body_field is not None
+        if not needs_caller and not has_body:
             return handler
 
         async def guarded(request: Request) -> Response:
-            request.state.caller = _caller(request)
+            if needs_caller:
+                request.state.caller = _caller(request)
+            if has_body:
+                await _check_text(request)
             return await handler(request)
 
         return guarded
