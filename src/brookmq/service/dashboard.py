@@ -9,7 +9,12 @@
   collection, ``alg`` pinned) valid ``token_ttl`` seconds. Each token is recorded
   (``dashboard_tokens``) so it can be revoked: by logout, and all of a user's tokens when the
   password or role changes or the user is deleted.
-* Five failed logins within five minutes lock the username for ten minutes.
+* Lockout (EMQX's numbers, per source so that it is no denial of service): five failed logins
+  of one username from one address within five minutes lock that pair (not the account) for ten
+  minutes; twenty failures from one address, whatever the usernames, lock the address. Locks are
+  kept in ``settings`` and survive a restart. An unknown username costs the same hash as a known
+  one (no enumeration by timing). Hashes run off the event loop (``HASHING``).
+* The last administrator can be neither demoted nor deleted.
 """
 
 from __future__ import annotations
@@ -24,15 +29,17 @@ from typing import Any
 import jwt
 
 from brookmq.core.store import Collection
-from brookmq.extensions.authn.passwords import PasswordHash
+from brookmq.extensions.authn.passwords import HASHING, HashingBusy, PasswordHash
 from brookmq.service.errors import AlreadyExists, BadCredentials, Invalid, NotAllowed, NotFound
 
 ROLES = ("administrator", "viewer")
 DEFAULT_USER = "admin"
 USERNAME = re.compile(r"^[_a-zA-Z0-9]+$")
 SPECIALS = set("!@#$%^&*()_+-=[]{}\"|;':,./<>?\\`~ ")
-LOCK_AFTER, LOCK_WINDOW, LOCK_TIME = 5, 300.0, 600.0
+LOCK_AFTER, SOURCE_LOCK_AFTER, LOCK_WINDOW, LOCK_TIME = 5, 20, 300.0, 600.0
 _HASH = PasswordHash("bcrypt", salt_rounds=10)
+_LOCKS = "dashboard_login_locks"  # the settings document of the locks in force
+_ANY_USER = ""  # a lock key's username part when the whole address is locked
 
 
 def check_password(password: Any, field: str = "password") -> str:
@@ -68,8 +75,13 @@ class DashboardUsers:
         self.token_ttl = token_ttl
         self.default_password = default_password
         self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._locked_until: dict[str, float] = {}
+        self._failures: dict[tuple[str, str], deque[float]] = {}  # (username or _ANY_USER, address)
+        self._locked_until: dict[tuple[str, str], float] = {
+            (user, source): until
+            for user, source, until in (settings.get(_LOCKS) or {}).get("locks", [])
+            if until > clock.time()
+        }
+        self._decoy: dict[str, str] | None = None  # what an unknown username is checked against
         secret = settings.get("dashboard_jwt_secret")
         if secret is None:
             secret = {"secret": secrets.token_urlsafe(32)}
@@ -96,7 +108,7 @@ class DashboardUsers:
             raise NotFound(f"User {username} not found", "user")
         return self._public(doc)
 
-    def create(
+    async def create(
         self, username: Any, password: Any, role: Any = "administrator", description: Any = ""
     ) -> dict[str, Any]:
         if not isinstance(username, str) or not username or not isinstance(password, str) or not password:
@@ -109,7 +121,8 @@ class DashboardUsers:
             raise Invalid("must be a string", "description")
         if self.users.get(username) is not None:
             raise AlreadyExists(f"username {username} already exists")
-        self._put(username, password, role, description)
+        salt = _HASH.new_salt()
+        self._store(username, await _hashed(password, salt), salt, role, description)
         return self.get(username)
 
     def update(self, username: str, role: Any = None, description: Any = None) -> dict[str, Any]:
@@ -119,6 +132,7 @@ class DashboardUsers:
         if role is not None:
             _check_role(role)
             if role != doc["role"]:
+                self._not_last_administrator(doc, "demote")
                 self._revoke(username)
             doc["role"] = role
         if description is not None:
@@ -129,32 +143,44 @@ class DashboardUsers:
         return self._public(doc)
 
     def delete(self, username: str, by: str | None = None) -> None:
-        if self.users.get(username) is None:
+        doc = self.users.get(username)
+        if doc is None:
             raise NotFound(f"User {username} not found", "user")
         if username == DEFAULT_USER:
             raise NotAllowed("Cannot delete the default user admin")
         if username == by:
             raise NotAllowed("Cannot delete self")
+        self._not_last_administrator(doc, "delete")
         self._revoke(username)
         self.users.delete(username)
 
-    def change_password(self, username: str, old: Any, new: Any) -> None:
+    def _not_last_administrator(self, doc: dict[str, Any], action: str) -> None:
+        admins = sum(1 for _, other in self.users.items() if other["role"] == "administrator")
+        if doc["role"] == "administrator" and admins <= 1:
+            raise NotAllowed(f"Cannot {action} the last administrator")
+
+    async def change_password(self, username: str, old: Any, new: Any) -> None:
         doc = self.users.get(username)
         if doc is None:
             raise NotFound(f"User {username} not found", "user")
         if not isinstance(old, str) or not old:
             raise Invalid("must not be empty", "old_pwd")
         check_password(new, "new_pwd")
-        if not _HASH.verify(old, doc["salt"], doc["password_hash"]):
+        if not await _verified(old, doc):
             raise NotAllowed("Old password not match")
-        self._put(username, new, doc["role"], doc["description"])
+        salt = _HASH.new_salt()
+        self._store(username, await _hashed(new, salt), salt, doc["role"], doc["description"])
         self._revoke(username)
 
     def _put(self, username: str, password: str, role: str, description: str) -> None:
+        """At start-up only: hashes on the loop."""
         salt = _HASH.new_salt()
+        self._store(username, _HASH.hash(password, salt), salt, role, description)
+
+    def _store(self, username: str, password_hash: str, salt: str, role: str, description: str) -> None:
         doc = {
             "username": username,
-            "password_hash": _HASH.hash(password, salt),
+            "password_hash": password_hash,
             "salt": salt,
             "role": role,
             "description": description,
@@ -167,24 +193,35 @@ class DashboardUsers:
 
     # ---------------------------------------------------------------- tokens
 
-    def login(self, username: Any, password: Any) -> tuple[str, str]:
-        """A token and the user's role; BadCredentials when wrong or locked."""
+    async def login(self, username: Any, password: Any, source: str = "") -> tuple[str, str]:
+        """A token and the user's role; BadCredentials when wrong or locked. ``source`` is the
+        caller's address: lockouts are per username and address, and per address."""
         if not isinstance(username, str) or not isinstance(password, str):
             raise BadCredentials("bad_password", "Auth failed")
         now = self.clock.time()
-        if self._locked_until.get(username, 0.0) > now:
+        if self._locked(username, source, now):
             raise BadCredentials("locked", "Login failed: too many attempts, try again later")
         doc = self.users.get(username)
-        if doc is None or not _HASH.verify(password, doc["salt"], doc["password_hash"]):
-            self._failed(username, now)
+        try:
+            matched = await _verified(password, doc or await self._decoy_user())
+        except HashingBusy:
+            raise BadCredentials("busy", "Login failed: the server is busy, try again later") from None
+        if doc is None or not matched:
+            self._failed(username, source, now)
             raise BadCredentials("bad_password", "Auth failed")
-        self._failures.pop(username, None)
+        self._failures.pop((username, source), None)
         self._sweep(now)
         token_id = secrets.token_hex(16)
         expires = now + self.token_ttl
         self.tokens.put(token_id, {"username": username, "exp": expires})
         claims = {"sub": username, "jti": token_id, "iat": int(now), "exp": int(expires)}
         return jwt.encode(claims, self._secret, algorithm="HS256"), doc["role"]
+
+    async def _decoy_user(self) -> dict[str, str]:
+        if self._decoy is None:
+            salt = _HASH.new_salt()
+            self._decoy = {"salt": salt, "password_hash": await _hashed(secrets.token_hex(16), salt)}
+        return self._decoy
 
     def verify(self, token: str) -> dict[str, Any]:
         """The user a live token belongs to (``username``, ``role``)."""
@@ -217,17 +254,36 @@ class DashboardUsers:
             if record["exp"] <= now:
                 self.tokens.delete(token_id)
 
-    def _failed(self, username: str, now: float) -> None:
-        if username not in self._failures and len(self._failures) >= 10_000:
-            self._failures.pop(next(iter(self._failures)))  # bounded, whatever names are tried
-            self._locked_until = {u: t for u, t in self._locked_until.items() if t > now}
-        failures = self._failures.setdefault(username, deque())
-        failures.append(now)
-        while failures and failures[0] <= now - LOCK_WINDOW:
-            failures.popleft()
-        if len(failures) >= LOCK_AFTER:
-            self._locked_until[username] = now + LOCK_TIME
-            failures.clear()
+    def _locked(self, username: str, source: str, now: float) -> bool:
+        return any(
+            self._locked_until.get(key, 0.0) > now for key in ((username, source), (_ANY_USER, source))
+        )
+
+    def _failed(self, username: str, source: str, now: float) -> None:
+        for key, limit in (((username, source), LOCK_AFTER), ((_ANY_USER, source), SOURCE_LOCK_AFTER)):
+            if key not in self._failures and len(self._failures) >= 10_000:
+                self._failures.pop(next(iter(self._failures)))  # bounded, whatever names are tried
+            failures = self._failures.setdefault(key, deque())
+            failures.append(now)
+            while failures and failures[0] <= now - LOCK_WINDOW:
+                failures.popleft()
+            if len(failures) >= limit:
+                failures.clear()
+                self._lock(key, now)
+
+    def _lock(self, key: tuple[str, str], now: float) -> None:
+        self._locked_until = {k: until for k, until in self._locked_until.items() if until > now}
+        self._locked_until[key] = now + LOCK_TIME
+        locks = [[user, source, until] for (user, source), until in self._locked_until.items()]
+        self.settings.put(_LOCKS, {"locks": locks})
+
+
+async def _hashed(password: str, salt: str) -> str:
+    return await HASHING.hash(_HASH, password, salt)
+
+
+async def _verified(password: str, doc: dict[str, Any]) -> bool:
+    return await HASHING.verify(_HASH, password, doc["salt"], doc["password_hash"])
 
 
 def _check_role(role: Any) -> None:

@@ -63,12 +63,16 @@ def _user(doc: dict[str, Any]) -> User:
     return User(**doc)
 
 
+def _source(request: Request) -> str:
+    return request.client.host if request.client is not None else ""
+
+
 @open_routes.post("/login", response_model=LoginReply, openapi_extra={"security": []})
 async def login(body: Login, request: Request) -> LoginReply:
     """Dashboard login: a bearer token for the other routes."""
     svc = services(request)
     try:
-        token, role = svc.users.login(body.username, body.password)
+        token, role = await svc.users.login(body.username, body.password, _source(request))
     except BadCredentials as exc:
         raise ApiError(401, "BAD_USERNAME_OR_PWD", exc.message) from None
     return LoginReply(token=token, version=svc.version, license={"edition": "opensource"}, role=role)
@@ -90,7 +94,8 @@ async def list_users(request: Request, caller: Authenticated) -> list[User]:
 
 @routes.post("/users", response_model=User)
 async def create_user(body: NewUser, request: Request, caller: Authenticated) -> User:
-    return _user(services(request).users.create(body.username, body.password, body.role, body.description))
+    users = services(request).users
+    return _user(await users.create(body.username, body.password, body.role, body.description))
 
 
 @routes.put("/users/{username}", response_model=User)
@@ -109,7 +114,7 @@ async def change_password(
     username: str, body: PasswordChange, request: Request, caller: Authenticated
 ) -> Response:
     try:
-        services(request).users.change_password(username, body.old_pwd, body.new_pwd)
+        await services(request).users.change_password(username, body.old_pwd, body.new_pwd)
     except NotAllowed as exc:
         raise ApiError(400, "ERROR_PWD_NOT_MATCH", exc.message) from None
     return Response(status_code=204)

@@ -7,11 +7,13 @@ which the v3/v4 ``auth_username`` / ``auth_clientid`` APIs share.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Literal
 
 from brookmq.core.store import Collection
 from brookmq.extensions.authn.chain import Authenticator
-from brookmq.extensions.authn.passwords import PasswordHash
+from brookmq.extensions.authn.passwords import HASHING, HashingBusy, PasswordHash
+from brookmq.mqtt import reason_codes as rc
 
 
 class UserExists(ValueError):
@@ -81,7 +83,8 @@ class BuiltinDatabase(Authenticator):
             "is_superuser": is_superuser,
         }
 
-    def authenticate(self, client: Any, password: bytes | None) -> bool | None:
+    def authenticate(self, client: Any, password: bytes | None) -> bool | int | Awaitable[Any] | None:
+        """A slow hash (bcrypt, pbkdf2) answers with an awaitable: checked off the event loop."""
         user_id = client.username if self.user_id_type == "username" else client.client_id
         doc = self._get(user_id) if user_id else None
         if doc is None:
@@ -90,7 +93,19 @@ class BuiltinDatabase(Authenticator):
             given = (password or b"").decode()
         except UnicodeDecodeError:
             return False
-        if not self.password_hash.verify(given, doc["salt"], doc["password_hash"]):
-            return False
-        client.is_superuser = bool(doc["is_superuser"])
-        return True
+        if self.password_hash.slow:
+            return self._check_off_loop(client, given, doc)
+        return self._verdict(client, doc, self.password_hash.verify(given, doc["salt"], doc["password_hash"]))
+
+    async def _check_off_loop(self, client: Any, given: str, doc: dict[str, Any]) -> bool | int:
+        try:
+            matched = await HASHING.verify(self.password_hash, given, doc["salt"], doc["password_hash"])
+        except HashingBusy:
+            return rc.SERVER_BUSY
+        return self._verdict(client, doc, matched)
+
+    @staticmethod
+    def _verdict(client: Any, doc: dict[str, Any], matched: bool) -> bool:
+        if matched:
+            client.is_superuser = bool(doc["is_superuser"])
+        return matched

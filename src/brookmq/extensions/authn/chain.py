@@ -38,16 +38,19 @@ class Authenticator:
         self.enable = True
         self.metrics = {"total": 0, "success": 0, "failed": 0, "nomatch": 0}
 
-    def authenticate(self, client: Any, password: bytes | None) -> bool | Awaitable[bool | None] | None:
+    def authenticate(
+        self, client: Any, password: bytes | None
+    ) -> bool | int | Awaitable[bool | int | None] | None:
+        """A reason code refuses with it (e.g. 0x89 server busy)."""
         raise NotImplementedError
 
     async def close(self) -> None:
         """Release what it holds (connections)."""
 
-    def count(self, verdict: bool | None) -> None:
+    def count(self, verdict: bool | int | None) -> None:
         metrics = self.metrics
         metrics["total"] += 1
-        metrics["nomatch" if verdict is None else "success" if verdict else "failed"] += 1
+        metrics["nomatch" if verdict is None else "success" if verdict is True else "failed"] += 1
 
 
 class Authentication(Hook):
@@ -109,7 +112,7 @@ class Authentication(Hook):
         self,
         chain: list[Authenticator],
         index: int,
-        pending: Awaitable[bool | None],
+        pending: Awaitable[bool | int | None],
         client: Any,
         password: bytes | None,
     ) -> bool | int:
