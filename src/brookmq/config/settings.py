@@ -27,7 +27,7 @@ from brookmq.extensions.authn.http import HttpAuthenticator
 from brookmq.extensions.authn.passwords import PasswordHash
 from brookmq.extensions.authz.acl_file import RulesError
 from brookmq.extensions.authz.sources import FileRules
-from brookmq.transport.options import LISTENER_TYPES, ListenerOptions, SslOptions
+from brookmq.transport.options import LISTENER_NAME, LISTENER_TYPES, ListenerOptions, SslOptions
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Bytesize = Annotated[int, BeforeValidator(parse_bytesize)]
@@ -59,6 +59,9 @@ class ListenersSettings(_Model):
         for kind in LISTENER_TYPES:
             named = data.get(kind)
             named = {"default": {}, **(named if isinstance(named, dict) else {})}
+            for name in named:
+                if not isinstance(name, str) or not LISTENER_NAME.fullmatch(name):
+                    raise ValueError(f"{kind}.{name!r}: a listener name is 1..64 of A-Z a-z 0-9 _ -")
             data[kind] = {name: apply_units(conf, ListenerOptions) for name, conf in named.items()}
         return data
 
@@ -122,20 +125,24 @@ class AlarmSettings(_Model):
 
 class RetainerBackendSettings(_Model):
     type: Literal["built_in_database"] = "built_in_database"
-    max_retained_messages: int = Field(default=0, ge=0)  # 0: no limit
+    max_retained_messages: int = Field(default=0, ge=0, le=2**31 - 1)  # 0: no limit
 
 
 class RetainerSettings(_Model):
     """``retainer``: which retained messages are kept (EMQX's keys and defaults)."""
 
     enable: bool = True
-    max_payload_size: Bytesize = Field(default=1024 * 1024, ge=0)  # larger ones are not kept; 0: no limit
+    max_payload_size: Bytesize = Field(
+        default=1024 * 1024, ge=0, le=268_435_455
+    )  # larger: not kept; 0: no limit
     backend: RetainerBackendSettings = Field(default_factory=RetainerBackendSettings)
 
 
 class DelayedSettings(_Model):
     enable: bool = True
-    max_delayed_messages: int = Field(default=0, ge=0)
+    # EMQX's 0 (no bound) lets one client fill memory and disk with $delayed/4294967/...: 100,000
+    # is far above what a deployment delays at once and bounds that; 0 still means no bound.
+    max_delayed_messages: int = Field(default=100_000, ge=0, le=2**31 - 1)
 
 
 class BuiltinDatabaseSettings(_Model):
@@ -237,9 +244,14 @@ class FileSourceSettings(_Model):
         except OSError as exc:
             raise ValueError(f"path: cannot read {self.path!r}: {exc.strerror}") from None
         except RulesError as exc:
-            raise ValueError(
-                f"{'path ' + self.path if self.rules is None and self.path else 'rules'}: {exc}"
-            ) from None
+            if self.rules is None and self.path:
+                # Only where it broke: quoting a file's content would show any host file it names.
+                line = re.match(r"line \d+", str(exc))
+                where = f" ({line.group()})" if line else ""
+                raise ValueError(
+                    f"path {self.path}: is not a rules file in the acl.conf format{where}"
+                ) from None
+            raise ValueError(f"rules: {exc}") from None
         return self
 
 

@@ -12,6 +12,7 @@ from typing import Literal
 SharedStrategy = Literal["random", "round_robin", "sticky", "hash_clientid", "hash_topic"]
 
 NEVER_EXPIRE = 0xFFFFFFFF
+_MAX_COUNT = 2**31 - 1  # a sane upper bound for counts that may be "infinity" (0)
 
 
 def _duration(default: float) -> float:
@@ -59,14 +60,17 @@ class MqttOptions:
             problems.append(("max_packet_size", "a byte size from 20 to 256MB"))
         if not 23 <= self.max_clientid_len <= 65535:
             problems.append(("max_clientid_len", "an integer from 23 to 65535"))
-        if self.max_mqueue_len < 0:
-            problems.append(("max_mqueue_len", "0 (infinity) or positive"))
-        if self.max_topic_levels < 1:
-            problems.append(("max_topic_levels", "positive"))
-        if self.max_subscriptions < 0:
-            problems.append(("max_subscriptions", "0 (infinity) or positive"))
-        if self.keepalive_multiplier <= 0:
-            problems.append(("keepalive_multiplier", "positive"))
+        if not 0 <= self.max_mqueue_len <= _MAX_COUNT:
+            problems.append(("max_mqueue_len", f"0 (infinity) up to {_MAX_COUNT}"))
+        if not 1 <= self.max_topic_levels <= 65535:
+            problems.append(("max_topic_levels", "an integer from 1 to 65535"))
+        if not 0 <= self.max_subscriptions <= _MAX_COUNT:
+            problems.append(("max_subscriptions", f"0 (infinity) up to {_MAX_COUNT}"))
+        if not 0 < self.keepalive_multiplier <= 100:
+            problems.append(("keepalive_multiplier", "more than 0, at most 100"))
+        for name in ("await_rel_timeout", "session_expiry_interval", "idle_timeout"):
+            if not 0 <= getattr(self, name) <= NEVER_EXPIRE:
+                problems.append((name, f"a duration from 0 to {NEVER_EXPIRE} seconds"))
         if not 0 <= self.server_keepalive <= 65535:
             problems.append(("server_keepalive", "an integer from 0 (disabled) to 65535"))
         if not 0 <= self.max_keepalive <= 65535:

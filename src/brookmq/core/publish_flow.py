@@ -10,7 +10,7 @@ from brookmq.core.metrics import QOS_RECEIVED
 from brookmq.mqtt import packets as pk
 from brookmq.mqtt import reason_codes as rc
 from brookmq.mqtt.errors import ProtocolError, protocol_error
-from brookmq.mqtt.topics import has_wildcard, topic_name_problem
+from brookmq.mqtt.topics import has_wildcard, is_sys, topic_name_problem
 
 if TYPE_CHECKING:
     from brookmq.core.connection import Connection
@@ -65,7 +65,9 @@ def handle_publish(conn: Connection, packet: pk.Publish) -> None:
             conn.ack(pk.Pubrec(packet_id), mark)
             return
 
-    if broker.on_authorize and not broker.authorize(conn, "publish", name, qos, packet.retain):
+    if (broker.on_authorize and not broker.authorize(conn, "publish", name, qos, packet.retain)) or (
+        name[0] == "$" and is_sys(name) and not conn.is_superuser
+    ):  # $SYS/ is the broker's alone, whatever the rules say
         counters["packets.publish.auth_error"] += 1
         if broker.deny_disconnects:
             raise ProtocolError(rc.NOT_AUTHORIZED, f"not authorized to publish to {name}")

@@ -100,7 +100,7 @@ class SysTopics(Hook):
         if not self.event_connected:
             return
         self._publish(
-            f"clients/{client.client_id}/connected",
+            f"clients/{topic_level(client.client_id)}/connected",
             json.dumps(
                 {
                     "clientid": client.client_id,
@@ -120,7 +120,7 @@ class SysTopics(Hook):
         if not self.event_disconnected:
             return
         self._publish(
-            f"clients/{client.client_id}/disconnected",
+            f"clients/{topic_level(client.client_id)}/disconnected",
             json.dumps(
                 {
                     "clientid": client.client_id,
@@ -131,3 +131,12 @@ class SysTopics(Hook):
                 }
             ),
         )
+
+
+_LEVEL_ESCAPES = str.maketrans({"%": "%25", "+": "%2B", "#": "%23", "/": "%2F"})
+
+
+def topic_level(client_id: str) -> str:
+    """A client id as one topic level: ``%``, ``+``, ``#`` and ``/`` percent-encoded, so any id
+    makes a valid topic (``a+b`` -> ``a%2Bb``) with exactly one level."""
+    return client_id.translate(_LEVEL_ESCAPES)

@@ -7,10 +7,23 @@ QUEUE_PREFIX = "$queue/"
 QUEUE_GROUP = "$queue"
 
 
+def _string_problem(text: str) -> str | None:
+    """What the codec refuses in a UTF-8 Encoded String, for text that did not come through it
+    (the management API, the in-process client)."""
+    if "\x00" in text:
+        return "contains U+0000"  # [MQTT-1.5.4-2]
+    if len(text) > 16383 and len(text.encode("utf-8", "surrogatepass")) > 65535:
+        return "is longer than 65535 bytes"  # [MQTT-1.5.4]
+    return None
+
+
 def topic_name_problem(topic: str, max_levels: int = 0) -> str | None:
-    """Why ``topic`` is not a valid topic name, or None. UTF-8 rules are the codec's."""
+    """Why ``topic`` is not a valid topic name, or None."""
     if not topic:
         return "topic name is empty"  # [MQTT-4.7.3-1]
+    problem = _string_problem(topic)
+    if problem:
+        return f"topic name {problem}"
     if "+" in topic or "#" in topic:
         return "topic name contains a wildcard"  # [MQTT-3.3.2-2]
     if max_levels and topic.count("/") >= max_levels:
@@ -22,6 +35,9 @@ def topic_filter_problem(topic_filter: str, max_levels: int = 0) -> str | None:
     """Why ``topic_filter`` is not a valid filter, or None. Shared prefixes must be split off first."""
     if not topic_filter:
         return "topic filter is empty"  # [MQTT-4.7.3-1]
+    problem = _string_problem(topic_filter)
+    if problem:
+        return f"topic filter {problem}"
     levels = topic_filter.split("/")
     if max_levels and len(levels) > max_levels:
         return f"topic filter has more than {max_levels} levels"
@@ -32,6 +48,11 @@ def topic_filter_problem(topic_filter: str, max_levels: int = 0) -> str | None:
         if "+" in level and level != "+":
             return "'+' must occupy a whole level"  # [MQTT-4.7.1-2]
     return None
+
+
+def is_sys(topic: str) -> bool:
+    """A ``$SYS/...`` topic: only the broker (and superusers) may publish there."""
+    return topic.startswith("$SYS/") or topic == "$SYS"
 
 
 def has_wildcard(topic_filter: str) -> bool:

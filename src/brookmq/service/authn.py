@@ -127,6 +127,10 @@ class Authn:
     ) -> dict[str, Any]:
         if not user_id:
             raise Invalid("must not be empty", "user_id")
+        if len(user_id) > 1024 or any(c in user_id for c in "\x00\r\n"):
+            # as MQTT carries a username or client id: no NUL; no line breaks (they would forge
+            # log lines); bounded
+            raise Invalid("must be at most 1024 characters, without NUL, CR or LF", "user_id")
         try:
             return self._database(authenticator_id).add_user(user_id, password, is_superuser)
         except UserExists:

@@ -15,7 +15,7 @@ from brookmq.core.broker import Broker
 from brookmq.service.configs import ConfigPort, redact
 from brookmq.service.errors import AlreadyExists, Invalid, NotAllowed, NotFound, UpdateFailed
 from brookmq.transport.listener import ListenerRegistry
-from brookmq.transport.options import LISTENER_TYPES
+from brookmq.transport.options import LISTENER_NAME, LISTENER_TYPES
 
 
 class Listeners:
@@ -26,8 +26,12 @@ class Listeners:
 
     def _split(self, listener_id: str) -> tuple[str, str]:
         kind, sep, name = listener_id.partition(":")
-        if not sep or kind not in LISTENER_TYPES or not name:
-            raise Invalid(f"{listener_id!r} is not <type>:<name> with type {', '.join(LISTENER_TYPES)}", "id")
+        if not sep or kind not in LISTENER_TYPES or not LISTENER_NAME.fullmatch(name):
+            raise Invalid(
+                f"{listener_id[:100]!r} is not <type>:<name> with type {', '.join(LISTENER_TYPES)}"
+                " and a name of 1..64 of A-Z a-z 0-9 _ -",
+                "id",
+            )
         return kind, name
 
     def _existing(self, listener_id: str) -> tuple[str, str, dict[str, Any]]:

@@ -16,7 +16,7 @@ from brookmq.core.broker import Broker
 from brookmq.core.message import Message
 from brookmq.core.metrics import QOS_RECEIVED
 from brookmq.mqtt import reason_codes as rc
-from brookmq.mqtt.topics import topic_name_problem
+from brookmq.mqtt.topics import has_wildcard, is_sys, topic_name_problem
 from brookmq.service.errors import ServiceError
 
 ORIGIN = "http_api"
@@ -57,10 +57,14 @@ class Publisher:
         qos: int = 0,
         retain: bool = False,
         properties: dict[str, Any] | None = None,
+        system: bool = False,
     ) -> Message:
+        """``system``: the caller may publish to ``$SYS/...`` (only the broker and superusers may)."""
         opts = self.broker.options
         if topic_name_problem(topic, opts.max_topic_levels):
             raise Refused(rc.TOPIC_NAME_INVALID, "topic_name_invalid")
+        if not system and is_sys(topic):
+            raise Refused(rc.NOT_AUTHORIZED, "not_authorized")
         if encoding == "base64":
             try:
                 data = base64.b64decode(payload, validate=True)
@@ -112,5 +116,7 @@ def _properties(given: dict[str, Any]) -> dict[str, Any]:
         else:
             if not isinstance(value, str):
                 raise Refused(rc.IMPLEMENTATION_SPECIFIC_ERROR, f"properties.{name}: must be a string")
+            if name == "response_topic" and has_wildcard(value):  # [MQTT-3.3.2-14]
+                raise Refused(rc.TOPIC_NAME_INVALID, "properties.response_topic: contains a wildcard")
             props[name] = value
     return props

@@ -6,10 +6,12 @@ without a second definition.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 LISTENER_TYPES = ("tcp", "ssl", "ws", "wss")
+LISTENER_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # EMQX's ^[0-9a-zA-Z_-]+$, at most 64
 DEFAULT_PORTS = {"tcp": 1883, "ssl": 8883, "ws": 8083, "wss": 8084}
 TLS_VERSIONS = ("tlsv1.2", "tlsv1.3")
 CertField = Literal["disabled", "cn", "dn"]
@@ -78,8 +80,8 @@ class ListenerOptions:
                 parse_bind(self.bind)
             except ValueError as exc:
                 raise ValueError(f"bind: {exc}") from None
-        if self.max_connections < 0:
-            raise ValueError("max_connections: must be 0 (infinity) or positive")
+        if not 0 <= self.max_connections <= 16_777_216:
+            raise ValueError("max_connections: must be 0 (infinity) or positive, at most 16777216")
 
     def address(self, kind: str) -> tuple[str, int]:
         return parse_bind(self.bind or DEFAULT_PORTS[kind])

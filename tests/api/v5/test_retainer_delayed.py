@@ -46,7 +46,7 @@ def test_retained_messages_list_get_and_delete(api, mqtt_client, prefix) -> None
 
 
 def test_delayed_messages_wait_and_can_be_withdrawn(api, mqtt_client, prefix) -> None:
-    assert api.get("/mqtt/delayed").json() == {"enable": True, "max_delayed_messages": 0}
+    assert api.get("/mqtt/delayed").json() == {"enable": True, "max_delayed_messages": 100_000}
     pub = mqtt_client(prefix + "pub")
     for topic in (f"{prefix}/one", f"{prefix}/one", f"{prefix}/two"):
         pub.publish(f"$delayed/3600/{topic}", b"later", 1).wait_for_publish(5)

@@ -29,7 +29,7 @@ def test_defaults_are_emqx_defaults() -> None:
         10_000,
         "normal",
     )
-    assert (s.delayed.enable, s.delayed.max_delayed_messages) == (True, 0)
+    assert (s.delayed.enable, s.delayed.max_delayed_messages) == (True, 100_000)
     f = s.flapping_detect
     assert (f.enable, f.max_count, f.window_time, f.ban_time) == (False, 15, 60.0, 300.0)
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -32,7 +33,7 @@ from brookmq.api.v5 import (
     status,
     subscriptions,
 )
-from brookmq.api.v5.security import PREFIX
+from brookmq.api.v5.security import ENCODED_SEGMENTS, PREFIX
 from brookmq.service.services import Services
 
 _JSON_BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -61,6 +62,24 @@ class _JsonOnly:
                 )
                 await refusal(scope, receive, send)
                 return
+        await self.app(scope, receive, send)
+
+
+class _EncodedSlashes:
+    """A path segment may carry an encoded ``/`` (``/clients/probe%2Fslash``): the segments are
+    decoded after splitting, as EMQX does. Such a segment reaches routing with ``%2F`` (and
+    ``%25``) still encoded; ``GuardedRoute`` decodes the path parameters."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw = scope.get("raw_path") or b""
+        if scope["type"] == "http" and b"%2f" in raw.lower():
+            segments = raw.decode("ascii", "replace").split("/")
+            scope = dict(scope)
+            scope["path"] = "/".join(unquote(s).replace("%", "%25").replace("/", "%2F") for s in segments)
+            scope[ENCODED_SEGMENTS] = True
         await self.app(scope, receive, send)
 
 
@@ -125,6 +144,7 @@ def create_app(services: Services, swagger: bool = True, max_body_size: int = 10
             )
 
     app.add_middleware(_JsonOnly)
+    app.add_middleware(_EncodedSlashes)
 
     def publish_body() -> int:
         """A message of the largest packet MQTT takes, base64 or escaped in JSON, fits."""

@@ -56,8 +56,8 @@ class NewBan(BaseModel):
     who: str = Field(min_length=1)
     by: str = "mgmt_api"
     reason: str = ""
-    at: str | int | None = None
-    until: str | int = "infinity"
+    at: str | int | float | None = None
+    until: str | int | float | None = "infinity"  # null, as EMQX's dashboard sends: forever
 
 
 @routes.post("/banned", tags=["Banned"])

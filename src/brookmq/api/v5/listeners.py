@@ -52,7 +52,10 @@ async def get_listener(id: Id, request: Request, caller: Authenticated) -> dict[
 @routes.post("/listeners")
 async def create_listener(body: Options, request: Request, caller: Authenticated) -> dict[str, Any]:
     """``{type, name, ...options}``; 400 ``BAD_LISTENER_ID`` when it exists."""
-    listener_id = f"{body.get('type', '')}:{body.get('name', '')}"
+    kind, name = body.get("type", ""), body.get("name", "")
+    if not isinstance(kind, str) or not isinstance(name, str):
+        raise ApiError(400, "BAD_REQUEST", "type and name: must be strings")
+    listener_id = f"{kind}:{name}"
     with _listener_ids():
         return await services(request).listeners.create(listener_id, body)
 

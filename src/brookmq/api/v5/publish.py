@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from brookmq.api.v5.security import Authenticated, router, services
+from brookmq.api.v5.security import Authenticated, Caller, router, services
 from brookmq.core.message import Message
 from brookmq.service.publish import Outcome, Refused
 
@@ -45,10 +45,16 @@ class Published(BaseModel):
     message: str | None = None
 
 
-def _prepare(request: Request, body: PublishBody) -> Message:
+def _prepare(request: Request, caller: Caller, body: PublishBody) -> Message:
     props = body.properties.model_dump(exclude_none=True) if body.properties else None
     return services(request).publisher.prepare(
-        body.topic, body.payload, body.payload_encoding, body.qos, body.retain, props
+        body.topic,
+        body.payload,
+        body.payload_encoding,
+        body.qos,
+        body.retain,
+        props,
+        system=caller.role == "administrator",  # publisher keys may not pose as the broker
     )
 
 
@@ -70,7 +76,7 @@ def _reply(outcome: Outcome) -> dict[str, Any]:
 )
 async def publish(body: PublishBody, request: Request, caller: Authenticated) -> Any:
     try:
-        message = _prepare(request, body)
+        message = _prepare(request, caller, body)
     except Refused as exc:
         return _refused(exc)
     outcome = services(request).publisher.publish(message)
@@ -88,7 +94,7 @@ async def publish_bulk(body: list[PublishBody], request: Request, caller: Authen
     if not body:
         return JSONResponse({"code": "BAD_REQUEST", "message": "body: at least one message"}, 400)
     try:
-        messages = [_prepare(request, item) for item in body]
+        messages = [_prepare(request, caller, item) for item in body]
     except Refused as exc:
         return _refused(exc)
     outcomes = [services(request).publisher.publish(m) for m in messages]

@@ -13,6 +13,7 @@ import binascii
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.dependencies.models import Dependant
@@ -26,6 +27,7 @@ from brookmq.service.errors import BadCredentials
 from brookmq.service.services import Services
 
 PREFIX = "/api/v5"
+ENCODED_SEGMENTS = "brookmq.encoded_segments"  # set on a request whose path segments carry %2F
 # For the OpenAPI document only: _credentials reads the header itself. (HTTPBasic would answer
 # an undecodable header with its own 401 before EMQX's code could be given.)
 _basic = HTTPBase(
@@ -140,16 +142,18 @@ async def _check_text(request: Request) -> None:
 
 class GuardedRoute(APIRoute):
     """A route whose caller is checked (credentials, then role) before FastAPI reads the
-    request body, so an unauthenticated request costs no body parsing; then its body's text."""
+    request body, so an unauthenticated request costs no body parsing; then its body's text.
+    Path parameters that arrived with an encoded ``/`` are decoded here."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         needs_caller = _needs_caller(self.dependant)
         has_body = self.body_field is not None
-        if not needs_caller and not has_body:
-            return handler
 
         async def guarded(request: Request) -> Response:
+            if ENCODED_SEGMENTS in request.scope:
+                params = request.scope["path_params"]
+                request.scope["path_params"] = {name: unquote(value) for name, value in params.items()}
             if needs_caller:
                 request.state.caller = _caller(request)
             if has_body:

@@ -22,11 +22,16 @@ def rfc3339_ms(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="milliseconds")
 
 
+LATEST = 253402300799.0  # 9999-12-31T23:59:59Z: what a datetime can still write
+
+
 def parse_time(value: Any, field: str) -> float | None:
-    """RFC 3339, epoch seconds, or ``infinity`` (None)."""
+    """RFC 3339, epoch seconds (0 up to the year 9999), or ``infinity`` (None)."""
     if value is None or value == "infinity":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not 0 <= value <= LATEST:
+            raise Invalid("epoch seconds must be from 0 to 253402300799 (the year 9999)", field)
         return float(value)
     if isinstance(value, str):
         try:
