@@ -22,11 +22,12 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# Real third-party clients for the interop tests (Debian's mosquitto-clients).
+# Real third-party clients for the interop tests (Debian's mosquitto-clients) and the browser
+# Playwright drives (Debian's chromium: Playwright's own browser downloads are not used).
 system-deps:
-	@command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null || { \
+	@command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null && [ -x /usr/bin/chromium ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto-clients; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto-clients chromium; }
 
 run: install
 	$(BIN)/brookmq start $(if $(CONFIG),--config $(CONFIG))

@@ -8,6 +8,7 @@ import sys
 
 import uvloop
 
+from brookmq.app import preflight
 from brookmq.app.server import BrookMQ
 from brookmq.config import ConfigError, load_settings
 
@@ -21,14 +22,19 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         settings = load_settings(args.config)
-    except ConfigError as exc:
+        preflight.check(settings)
+    except (ConfigError, preflight.StartupError) as exc:
         print(f"brookmq: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log.level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    uvloop.run(BrookMQ(settings).serve())
+    try:
+        uvloop.run(BrookMQ(settings).serve())
+    except OSError as exc:  # what preflight could not foresee (e.g. a port taken since)
+        print(f"brookmq: cannot start: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

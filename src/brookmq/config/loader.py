@@ -23,15 +23,30 @@ class ConfigError(Exception):
 
 
 def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings, each explicitly set key remembering where it was set (``Settings.set_by``)."""
     raw: dict[str, Any] = {}
+    sources: dict[tuple[str, ...], str] = {}
     if path is not None:
         raw = _read_hocon(Path(path))
+        _note_leaves(raw, (), f"the file {path}", sources)
     for dotted, value in env_overrides(os.environ if environ is None else environ).items():
-        _set_path(raw, dotted.split("."), value)
+        keys = dotted.split(".")
+        _set_path(raw, keys, value)
+        sources[tuple(keys)] = f"the environment (BROOKMQ_{dotted.upper().replace('.', '__')})"
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(format_errors(exc)) from None
+    settings.remember_sources(sources)
+    return settings
+
+
+def _note_leaves(tree: Any, path: tuple[str, ...], source: str, out: dict[tuple[str, ...], str]) -> None:
+    if isinstance(tree, dict) and tree:
+        for key, value in tree.items():
+            _note_leaves(value, (*path, key), source, out)
+    elif path:
+        out[path] = source
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -55,17 +55,39 @@ class RuntimeConfig:
 
     @classmethod
     def load(cls, file_settings: Settings, overrides: Collection) -> RuntimeConfig:
-        """The file's settings with the kept overrides on top; an override that no longer fits
-        (the file changed under it) is left out, loudly, and kept for ``reset``."""
+        """The file's settings with the kept overrides on top, except where the file or the
+        environment set the key itself: those win, as in EMQX 5 (the kept value stays for when
+        they no longer set it). Each key's layer is logged. An override that no longer fits (the
+        file changed under it) is left out, loudly, and kept for ``reset``."""
         config = cls(file_settings, overrides)
         for root, doc in overrides.items():
             if root not in CHANGEABLE:
                 continue
+            patch = config._unbeaten((root,), doc["patch"])
+            if patch == {}:
+                continue
             try:
-                config.settings = config._with(root, patched(config._file(root), doc["patch"]))
+                config.settings = config._with(root, patched(config._file(root), patch))
             except UpdateFailed as exc:
                 log.error("the %s settings changed through the API are not used: %s", root, exc)
         return config
+
+    def _unbeaten(self, path: tuple[str, ...], patch: Any) -> Any:
+        """``patch`` without the keys the file or the environment set, logging each key's layer."""
+        if isinstance(patch, dict) and patch:
+            kept = {}
+            for key, value in patch.items():
+                inner = self._unbeaten((*path, key), value)
+                if inner is not _BEATEN:
+                    kept[key] = inner
+            return kept
+        dotted = ".".join(path)
+        source = self.file_settings.set_by(path)
+        if source is not None:
+            log.info("%s: %s wins over the value set through the API", dotted, source)
+            return _BEATEN
+        log.info("%s: set through the API (kept in the database)", dotted)
+        return patch
 
     def on_change(self, root: str, applier: Applier) -> None:
         """Call ``applier(old, new)`` after ``root`` changed."""
@@ -145,6 +167,7 @@ class RuntimeConfig:
 
 
 REMOVED = "$removed"  # in a kept difference: the file's key is gone
+_BEATEN: Any = object()  # a kept key the file or the environment sets itself
 
 
 def difference(base: Any, new: Any) -> Any:

@@ -359,6 +359,19 @@ class Settings(_Model):
     log: LogSettings = Field(default_factory=LogSettings)
 
     _zone_options: dict[str, MqttOptions] = PrivateAttr(default_factory=dict)
+    # Keys set explicitly (in the file or the environment) and where; see config.loader.
+    _sources: dict[tuple[str, ...], str] = PrivateAttr(default_factory=dict)
+
+    def remember_sources(self, sources: dict[tuple[str, ...], str]) -> None:
+        self._sources = dict(sources)
+
+    def set_by(self, path: tuple[str, ...]) -> str | None:
+        """Where the key at ``path`` (or a key it contains, or one containing it) was set
+        explicitly, or None when it has its default."""
+        for i in range(len(path), 0, -1):
+            if path[:i] in self._sources:
+                return self._sources[path[:i]]
+        return next((source for key, source in self._sources.items() if key[: len(path)] == path), None)
 
     @model_validator(mode="after")
     def _one_authenticator_of_each_kind(self) -> Settings:

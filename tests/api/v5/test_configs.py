@@ -9,7 +9,7 @@ import threading
 from tests.api.v5.conftest import restart, wait_for
 
 NODE_CONFIG = """
-mqtt.server_keepalive = 0
+mqtt.keepalive_multiplier = 1.5
 dashboard.default_password = "first-start-Secret1"
 """
 

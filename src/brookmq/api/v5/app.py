@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+import swagger_ui
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
@@ -13,7 +15,6 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
-from swagger_ui_bundle import swagger_ui_path
 
 from brookmq.api.server import BodyLimit
 from brookmq.api.v5 import (
@@ -126,8 +127,10 @@ def create_app(services: Services, swagger: bool = True, max_body_size: int = 10
     app.openapi = openapi  # type: ignore[method-assign]
 
     if swagger:
-        # Swagger UI from the files of the swagger-ui-bundle package: no CDN.
-        app.mount("/api-docs/static", StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+        # Swagger UI 5 (it reads the OpenAPI 3.1 document FastAPI writes) from the files of the
+        # swagger-ui-py package: no CDN.
+        static = Path(swagger_ui.__file__).parent / "static"
+        app.mount("/api-docs/static", StaticFiles(directory=str(static)), name="swagger-ui")
 
         @app.get("/api-docs", include_in_schema=False)
         async def docs_root() -> Response:
