@@ -98,7 +98,10 @@ def check_invariants(broker: Broker) -> None:
     )
     connected = [s for s in broker.sessions.values() if s.connection is not None]
     assert broker.connected == len(connected)
+    assert broker.queued_bytes == sum(s.mqueue_bytes for s in broker.sessions.values())
     for session in broker.sessions.values():
+        held = sum(len(d.message.payload) for d in session.mqueue)
+        assert session.mqueue_bytes == held <= broker.options.max_mqueue_bytes
         assert len(session.mqueue) <= broker.options.max_mqueue_len
         assert len(session.inflight) <= broker.options.max_inflight
         assert len(session.awaiting_rel) <= broker.options.max_awaiting_rel
@@ -140,7 +143,9 @@ def with_everyone_connected(actions: list[tuple]) -> list[tuple]:
 
 async def run(actions: list[tuple]) -> None:
     clock = ManualClock()
-    options = MqttOptions(max_inflight=3, max_mqueue_len=4, max_awaiting_rel=3, await_rel_timeout=100)
+    options = MqttOptions(
+        max_inflight=3, max_mqueue_len=4, max_mqueue_bytes=10, max_awaiting_rel=3, await_rel_timeout=100
+    )
     store = MemoryStore()
     broker = Broker(options, clock=clock, store=store)
     store.attach(broker)

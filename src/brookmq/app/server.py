@@ -69,6 +69,7 @@ class BrookMQ:
             ack_after_commit=durability.ack == "after_commit",
         )
         self.broker.congestion_sustain = live.congestion_sustain(settings)
+        self.broker.max_queued_bytes = settings.sysmon.max_queued_bytes
         self.broker.retainer = live.retainer_options(settings)
         alarm = settings.alarm
         self.broker.alarms.configure(alarm.actions, alarm.size_limit, alarm.validity_period)
@@ -230,6 +231,7 @@ class BrookMQ:
     # ---------------------------------------------------------- changed at run time
 
     async def restart_sysmon(self, old: Settings, new: Settings) -> None:
+        self.broker.max_queued_bytes = new.sysmon.max_queued_bytes
         await self.sysmon.stop()
         self.sysmon = self._sysmon(new)
         self.sysmon.start()

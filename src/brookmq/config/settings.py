@@ -99,6 +99,9 @@ class ConnCongestionSettings(_Model):
 
 class SysmonSettings(_Model):
     os: SysmonOsSettings = Field(default_factory=SysmonOsSettings)
+    # Payload bytes all sessions' queues may hold together (mqtt.max_mqueue_bytes bounds each):
+    # past it messages for slow or offline sessions are dropped, with the high_queued_bytes alarm.
+    max_queued_bytes: Bytesize = Field(default=1024**3, ge=0, le=2**40)  # 0: no ceiling
 
 
 class DurabilitySettings(_Model):

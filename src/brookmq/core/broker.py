@@ -28,6 +28,7 @@ from brookmq.core.session import Session, Subscription
 from brookmq.core.store import Store, StoredSession
 from brookmq.mqtt.packets import MQTT_5, SubscriptionOptions, Will
 
+QUEUE_ALARM = "high_queued_bytes"
 log = logging.getLogger("brookmq.broker")
 
 
@@ -79,6 +80,11 @@ class Broker:
         self.congestion_sustain: float | None = 60.0
         self._congestion_checks: set[str] = set()  # alarms with a clearing check due
         self.on_acked = self.hooks.listeners("message.acked")
+        # Payload bytes waiting in every session's queue, and the ceiling past which a message is
+        # not queued (0: none); the high_queued_bytes alarm lasts until they fall under 80% of it.
+        self.queued_bytes = 0
+        self.max_queued_bytes = 0
+        self.queue_alarm = False
         self.counters = new_counters()
         self.stats = Stats()
         self.router = Router(self.options.shared_subscription_strategy)
@@ -193,6 +199,27 @@ class Broker:
             self.store.delete_retained(topic)
         self.stats.set("retained", self.retained.count)
         return True
+
+    def queue_full(self, size: int) -> bool:
+        """Would ``size`` more queued bytes pass the broker-wide ceiling? Raises the alarm."""
+        ceiling = self.max_queued_bytes
+        if not ceiling or self.queued_bytes + size <= ceiling:
+            return False
+        if not self.queue_alarm:
+            self.queue_alarm = True
+            self.alarms.activate(
+                QUEUE_ALARM,
+                f"queued messages hold {self.queued_bytes} bytes, the ceiling is {ceiling}: "
+                "new messages for slow or offline sessions are dropped",
+                {"queued_bytes": self.queued_bytes, "max_queued_bytes": ceiling},
+            )
+        return True
+
+    def unqueued(self, size: int) -> None:
+        self.queued_bytes -= size
+        if self.queue_alarm and self.queued_bytes < self.max_queued_bytes * 0.8:
+            self.queue_alarm = False
+            self.alarms.deactivate(QUEUE_ALARM)
 
     def drop(self, message: Message, reason: str) -> None:
         """Count a message a session could not keep (``queue_full``, ``expired``, ``qos0_msg``, ...)."""
@@ -364,6 +391,7 @@ class Broker:
         for sub in session.subscriptions.values():
             self.router.remove(session, sub)
         self._redispatch(session)
+        session.release_queue()
         session.subscriptions.clear()
         if session.store is not None:
             session.store.delete_session(session)

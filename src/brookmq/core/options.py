@@ -39,6 +39,7 @@ class MqttOptions:
     max_awaiting_rel: int = 100
     await_rel_timeout: float = _duration(300.0)
     max_mqueue_len: int = 1000
+    max_mqueue_bytes: int = _bytes(64 * 1024 * 1024)  # payload bytes a session queues; 0 = infinity
     mqueue_store_qos0: bool = True
     session_expiry_interval: float = _duration(7200.0)
     server_keepalive: int = 0  # 0 = disabled: the client's keepalive stands
@@ -62,6 +63,8 @@ class MqttOptions:
             problems.append(("max_clientid_len", "an integer from 23 to 65535"))
         if not 0 <= self.max_mqueue_len <= _MAX_COUNT:
             problems.append(("max_mqueue_len", f"0 (infinity) up to {_MAX_COUNT}"))
+        if not 0 <= self.max_mqueue_bytes <= 2**40:
+            problems.append(("max_mqueue_bytes", "a byte size from 0 (infinity) to 1TB"))
         if not 1 <= self.max_topic_levels <= 65535:
             problems.append(("max_topic_levels", "an integer from 1 to 65535"))
         if not 0 <= self.max_subscriptions <= _MAX_COUNT:

@@ -128,6 +128,7 @@ class Session:
         "inflight",
         "last_client",
         "mqueue",
+        "mqueue_bytes",
         "mqueue_dropped",
         "options",
         "pending_will",
@@ -157,6 +158,7 @@ class Session:
         # The connection that last had it (after a restart, a WillOwner): what listings show.
         self.last_client: Any = None
         self.mqueue_dropped = 0
+        self.mqueue_bytes = 0  # payload bytes in the queue
         self.expiry_handle: asyncio.TimerHandle | None = None
         self.will_handle: asyncio.TimerHandle | None = None
         self.pending_will: tuple[Will, Any] | None = None  # the will and the connection it came with
@@ -194,18 +196,41 @@ class Session:
         queue = self.mqueue
         if not isinstance(queue, deque):
             queue = self.mqueue = deque()
-        limit = self.options.max_mqueue_len
+        opts = self.options
+        limit, byte_limit = opts.max_mqueue_len, opts.max_mqueue_bytes
+        size = len(delivery.message.payload)
         store = self.store
-        if limit and len(queue) >= limit:
-            # Like EMQX: a full queue drops its oldest message to make room.
+        if (byte_limit and size > byte_limit) or (broker.max_queued_bytes and broker.queue_full(size)):
+            self.mqueue_dropped += 1  # larger than a whole queue, or the broker holds too much
+            broker.drop(delivery.message, "queue_full")
+            return
+        while queue and (
+            (limit and len(queue) >= limit) or (byte_limit and self.mqueue_bytes + size > byte_limit)
+        ):
+            # Like EMQX: a full queue drops its oldest messages to make room.
             oldest = queue.popleft()
+            self._unqueued(oldest)
             self.mqueue_dropped += 1
             broker.drop(oldest.message, "queue_full")
             if store is not None:
                 store.delete_delivery(self, oldest)
         queue.append(delivery)
+        self.mqueue_bytes += size
+        broker.queued_bytes += size
         if store is not None:
             store.save_delivery(self, delivery)
+
+    def _unqueued(self, delivery: Delivery) -> None:
+        size = len(delivery.message.payload)
+        self.mqueue_bytes -= size
+        self.broker.unqueued(size)
+
+    def release_queue(self) -> None:
+        """The session ends: its queue no longer counts towards the broker's queued bytes."""
+        if self.mqueue_bytes:
+            self.broker.unqueued(self.mqueue_bytes)
+            self.mqueue_bytes = 0
+        self.mqueue = _NO_QUEUE
 
     def _send_inflight(self, conn: Outlet, delivery: Delivery) -> None:
         delivery.packet_id = self._allocate_id()
@@ -258,6 +283,7 @@ class Session:
             if delivery.qos and len(self.inflight) >= conn.inflight_limit:
                 return
             queue.popleft()
+            self._unqueued(delivery)
             if delivery.message.expired(now):
                 self.broker.drop(delivery.message, "expired")
                 self._forget(delivery)
@@ -329,6 +355,9 @@ class Session:
                 if not isinstance(self.mqueue, deque):
                     self.mqueue = deque()
                 self.mqueue.append(delivery)
+                size = len(delivery.message.payload)
+                self.mqueue_bytes += size
+                self.broker.queued_bytes += size
         if self.inflight:
             self._next_id = max(self.inflight) % 65535 + 1
         self.awaiting_rel = dict(awaiting_rel)
@@ -342,6 +371,8 @@ class Session:
         queued = [d for d in self.mqueue if d.group is not None]
         if queued:
             self.mqueue = deque(d for d in self.mqueue if d.group is None)
+            for delivery in queued:
+                self._unqueued(delivery)
             taken.extend(queued)
         for delivery in taken:
             self._forget(delivery)
