@@ -82,9 +82,12 @@ class BrokerProcess:
 class Wire:
     """A blocking MQTT client over a socket, packet by packet."""
 
-    def __init__(self, port: int, version: int = pk.MQTT_3_1_1) -> None:
+    def __init__(self, port: int, version: int = pk.MQTT_3_1_1, source: str | None = None) -> None:
+        """``source``: the loopback address to connect from (127.0.0.2, ...)."""
         self.version = version
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=5, source_address=(source, 0) if source else None
+        )
         self.reader = PacketReader(version=version)
         self.reader.awaiting_connect = False
         self.inbox: list[pk.Packet] = []

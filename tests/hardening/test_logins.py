@@ -21,6 +21,8 @@ authentication = [
 ]
 """
 AUTHN = "password_based:built_in_database"
+# Its 100 wrong CONNECTs from one address would ban it (test_auth_failures.py tests that).
+NODE_ENV = {"BROOKMQ_AUTHENTICATION_FAILURES__ENABLE": "false"}
 
 
 def from_address(node: BrokerProcess, address: str) -> httpx.Client:

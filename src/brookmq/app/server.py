@@ -23,6 +23,7 @@ from brookmq.config.settings import (
 )
 from brookmq.core.authz_cache import AuthzCacheOptions
 from brookmq.core.broker import Broker
+from brookmq.extensions.auth_failures import AuthFailureBans
 from brookmq.extensions.authn.builtin_db import BuiltinDatabase
 from brookmq.extensions.authn.chain import Authentication, Authenticator
 from brookmq.extensions.authn.http import HttpAuthenticator
@@ -80,6 +81,7 @@ class BrookMQ:
             self.authentication.add(make_authenticator(self.broker, entry)).enable = entry.enable
         self.authorization = make_authorization(self.broker, settings.authorization)
         self.flapping = self._flapping(settings)
+        self.auth_failures = self._auth_failures(settings)
         self.listeners = ListenerRegistry(
             self.broker, settings.listeners.as_dict(), settings.node.data_dir, settings.zone_options()
         )
@@ -142,6 +144,8 @@ class BrookMQ:
         self.authorization.start()
         if self.flapping is not None:
             self.flapping.start()
+        if self.auth_failures is not None:
+            self.auth_failures.start()
         await self.listeners.start_enabled()
         self.sys_topics = self._sys_topics(self.settings)
         self.sys_topics.start()
@@ -192,6 +196,8 @@ class BrookMQ:
         self.delayed.stop()
         if self.flapping is not None:
             self.flapping.stop()
+        if self.auth_failures is not None:
+            self.auth_failures.stop()
         await self.banned.stop()
         await self.authentication.stop()
         self.authorization.stop()
@@ -206,6 +212,19 @@ class BrookMQ:
         if not conf.enable:
             return None
         return FlappingDetector(self.broker, self.banned, conf.max_count, conf.window_time, conf.ban_time)
+
+    def _auth_failures(self, settings: Settings) -> AuthFailureBans | None:
+        conf = settings.authentication_failures
+        if not conf.enable:
+            return None
+        return AuthFailureBans(
+            self.broker,
+            self.banned,
+            conf.max_failures,
+            conf.max_failures_per_address,
+            conf.window_time,
+            conf.ban_time,
+        )
 
     def _sysmon(self, settings: Settings) -> SystemMonitor:
         conf = settings.sysmon.os
@@ -248,6 +267,8 @@ class BrookMQ:
         self.flapping = self._flapping(new)
         if self.flapping is not None:
             self.flapping.start()
+        if self.auth_failures is not None:
+            self.auth_failures.start()
 
     async def rebuild_authentication(self, old: Settings, new: Settings) -> None:
         chain = self.authentication

@@ -292,6 +292,16 @@ class FlappingSettings(_Model):
     ban_time: Duration = Field(default=300.0, gt=0)
 
 
+class AuthFailureSettings(_Model):
+    """``authentication_failures``: ban a client id, or an address, that keeps failing to log in."""
+
+    enable: bool = True
+    max_failures: int = Field(default=10, ge=1, le=1_000_000)  # per client id
+    max_failures_per_address: int = Field(default=100, ge=1, le=1_000_000)  # NAT: many ids, one address
+    window_time: Duration = Field(default=60.0, gt=0, le=86400)
+    ban_time: Duration = Field(default=300.0, gt=0, le=31_536_000)
+
+
 class DashboardHttpSettings(_Model):
     enable: bool = True
     bind: str = "0.0.0.0:18083"
@@ -354,6 +364,7 @@ class Settings(_Model):
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
     delayed: DelayedSettings = Field(default_factory=DelayedSettings)
     flapping_detect: FlappingSettings = Field(default_factory=FlappingSettings)
+    authentication_failures: AuthFailureSettings = Field(default_factory=AuthFailureSettings)
     authentication: list[AuthenticatorSettings] = Field(default_factory=list)
     authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
     allow_anonymous: bool = True  # with no authenticator configured

@@ -106,8 +106,9 @@ class Banned:
         reason: str = "",
         at: float | None = None,
         until: float = 0.0,
+        evict: bool = True,
     ) -> Ban:
-        """Ban, and disconnect the connected clients the ban matches."""
+        """Ban, and (``evict``) disconnect the connected clients the ban matches."""
         if kind not in KINDS:
             raise BanError(f"as must be one of {', '.join(KINDS)}")
         if not who:
@@ -124,6 +125,8 @@ class Banned:
         if matcher is not None:
             self._patterns[(kind, who)] = matcher
         self.store.put(f"{kind}:{who}", asdict(ban))
+        if not evict:
+            return ban
         for session in list(self.broker.sessions.values()):
             conn = session.connection
             if conn is not None and self._matches(ban, conn):
