@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CONFIG ?=
 
-.PHONY: run test test-slow test-crash lint install install-test system-deps bench bench-quick bench-deps clean
+.PHONY: run test test-slow test-crash soak lint install install-test system-deps bench bench-quick bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ test-slow: install-test system-deps
 # The broker killed -9 at 20 random moments under QoS 1/2 and retained traffic (about 1 min).
 test-crash: install-test
 	$(BIN)/pytest -q -m slow tests/durability/test_crash.py
+
+# Every attack of issue #14 at once for 60 s (SOAK_SECONDS) while a probe measures round trips.
+soak: install-test
+	$(BIN)/pytest -q -s -m slow tests/hardening/test_soak.py
 
 # Benchmarks: BrookMQ, Mosquitto (Debian) and amqtt (own venv under benchmarks/work) side by side.
 bench-deps:
