@@ -315,11 +315,8 @@ class Session:
 
     def puback(self, packet_id: int) -> Delivery | None:
         delivery = self._awaiting(packet_id, "PUBACK", 1, AWAIT_ACK)
-        if delivery is None:
-            return None
-        del self.inflight[packet_id]
-        self._forget(delivery)
-        self.drain()
+        if delivery is not None:
+            self._done(delivery)
         return delivery
 
     def pubrec(self, packet_id: int, failed: bool) -> Delivery | None:
@@ -328,9 +325,7 @@ class Session:
             return None
         if failed:
             # A PUBREC with an error code ends the flow, no PUBREL [MQTT-4.3.3]; the id is free again.
-            del self.inflight[packet_id]
-            self._forget(delivery)
-            self.drain()
+            self._done(delivery)
         else:
             delivery.state = AWAIT_COMP
             if self.store is not None:
@@ -339,12 +334,15 @@ class Session:
 
     def pubcomp(self, packet_id: int) -> Delivery | None:
         delivery = self._awaiting(packet_id, "PUBCOMP", 2, AWAIT_COMP)
-        if delivery is None:
-            return None
-        del self.inflight[packet_id]
+        if delivery is not None:
+            self._done(delivery)
+        return delivery
+
+    def _done(self, delivery: Delivery) -> None:
+        """Its flow ended: the packet id is free, the window has room for what is queued."""
+        del self.inflight[delivery.packet_id]
         self._forget(delivery)
         self.drain()
-        return delivery
 
     def restore(self, deliveries: list[Delivery], awaiting_rel: dict[int, float]) -> None:
         """Take back what a store kept: in-flight deliveries (with their packet ids) and the queue."""

@@ -122,7 +122,7 @@ class Authn:
             raise NotFound("User not found")
         return found
 
-    def add_user(
+    async def add_user(
         self, authenticator_id: str, user_id: str, password: str, is_superuser: bool
     ) -> dict[str, Any]:
         if not user_id:
@@ -131,17 +131,20 @@ class Authn:
             # as MQTT carries a username or client id: no NUL; no line breaks (they would forge
             # log lines); bounded
             raise Invalid("must be at most 1024 characters, without NUL, CR or LF", "user_id")
+        db = self._database(authenticator_id)
         try:
-            return self._database(authenticator_id).add_user(user_id, password, is_superuser)
+            return db.add_user(user_id, password, is_superuser, hashed=await db.credential(password))
         except UserExists:
             raise AlreadyExists("User already exists") from None
 
-    def update_user(
+    async def update_user(
         self, authenticator_id: str, user_id: str, password: str | None, is_superuser: bool | None
     ) -> dict[str, Any]:
         if password is None and is_superuser is None:
             raise Invalid("give password and/or is_superuser")
-        found = self._database(authenticator_id).update_user(user_id, password, is_superuser)
+        db = self._database(authenticator_id)
+        hashed = await db.credential(password) if password is not None else None
+        found = db.update_user(user_id, password, is_superuser, hashed=hashed)
         if found is None:
             raise NotFound("User not found")
         return found

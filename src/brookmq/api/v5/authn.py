@@ -121,7 +121,7 @@ class User(BaseModel):
 async def add_user(id: Id, body: NewUser, request: Request, caller: Authenticated) -> dict[str, Any]:
     """201; 409 ``ALREADY_EXISTS`` for a user that exists."""
     try:
-        return services(request).authn.add_user(id, body.user_id, body.password, body.is_superuser)
+        return await services(request).authn.add_user(id, body.user_id, body.password, body.is_superuser)
     except AlreadyExists as exc:
         raise ApiError(409, "ALREADY_EXISTS", exc.message) from None
 
@@ -135,7 +135,7 @@ async def get_user(id: Id, user_id: str, request: Request, caller: Authenticated
 async def update_user(
     id: Id, user_id: str, body: UserUpdate, request: Request, caller: Authenticated
 ) -> dict[str, Any]:
-    return services(request).authn.update_user(id, user_id, body.password, body.is_superuser)
+    return await services(request).authn.update_user(id, user_id, body.password, body.is_superuser)
 
 
 @routes.delete("/authentication/{id}/users/{user_id}", status_code=204)

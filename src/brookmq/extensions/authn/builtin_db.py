@@ -15,6 +15,8 @@ from brookmq.extensions.authn.chain import Authenticator
 from brookmq.extensions.authn.passwords import HASHING, HashingBusy, PasswordHash
 from brookmq.mqtt import reason_codes as rc
 
+Credential = tuple[str, str]  # (salt, password hash)
+
 
 class UserExists(ValueError):
     pass
@@ -45,23 +47,35 @@ class BuiltinDatabase(Authenticator):
     def _put(self, user_id: str, doc: dict[str, Any]) -> None:
         self.users.put(self._key(user_id), doc)
 
-    def add_user(self, user_id: str, password: str, is_superuser: bool = False) -> dict[str, Any]:
+    async def credential(self, password: str) -> Credential:
+        """``(salt, hash)`` of ``password``, made off the event loop when the hash is slow: give
+        it to ``add_user`` / ``update_user`` as ``hashed``."""
+        salt = self.password_hash.new_salt()
+        return salt, await HASHING.hash(self.password_hash, password, salt)
+
+    def add_user(
+        self, user_id: str, password: str, is_superuser: bool = False, hashed: Credential | None = None
+    ) -> dict[str, Any]:
         if not user_id:
             raise ValueError("user_id must not be empty")
         if self._get(user_id) is not None:
             raise UserExists("User already exists")
-        self._put(user_id, self._record(user_id, password, is_superuser))
+        self._put(user_id, self._record(user_id, hashed or self._hashed(password), is_superuser))
         return {"user_id": user_id, "is_superuser": is_superuser}
 
     def update_user(
-        self, user_id: str, password: str | None = None, is_superuser: bool | None = None
+        self,
+        user_id: str,
+        password: str | None = None,
+        is_superuser: bool | None = None,
+        hashed: Credential | None = None,
     ) -> dict[str, Any] | None:
         doc = self._get(user_id)
         if doc is None:
             return None
         superuser = doc["is_superuser"] if is_superuser is None else is_superuser
         if password is not None:
-            doc = self._record(user_id, password, superuser)
+            doc = self._record(user_id, hashed or self._hashed(password), superuser)
         doc["is_superuser"] = superuser
         self._put(user_id, doc)
         return {"user_id": user_id, "is_superuser": superuser}
@@ -74,11 +88,16 @@ class BuiltinDatabase(Authenticator):
         doc = self._get(user_id)
         return None if doc is None else {"user_id": user_id, "is_superuser": doc["is_superuser"]}
 
-    def _record(self, user_id: str, password: str, is_superuser: bool) -> dict[str, Any]:
+    def _hashed(self, password: str) -> Credential:
         salt = self.password_hash.new_salt()
+        return salt, self.password_hash.hash(password, salt)
+
+    @staticmethod
+    def _record(user_id: str, credential: Credential, is_superuser: bool) -> dict[str, Any]:
+        salt, password_hash = credential
         return {
             "user_id": user_id,
-            "password_hash": self.password_hash.hash(password, salt),
+            "password_hash": password_hash,
             "salt": salt,
             "is_superuser": is_superuser,
         }
