@@ -132,7 +132,9 @@ def test_bcrypt_checks_never_block_the_broker(api_node, api):
         time.sleep(0.01)
     assert sorted(set(codes)) <= [0x86, 0x89] and codes.count(0x86) > 0, codes
     worst = max(rtts)
-    print(f"probe round trips during 100 wrong bcrypt CONNECTs: n={len(rtts)} max={worst * 1000:.1f} ms")
+    p99 = statistics.quantiles(rtts, n=100)[98]
+    print(f"probe during 100 wrong bcrypt CONNECTs: n={len(rtts)} p99={p99 * 1000:.1f} ms", end=" ")
+    print(f"max={worst * 1000:.1f} ms")
     assert worst < 0.25  # 20 wrong CONNECTs stalled everything 2 s when hashes ran on the loop
 
 
