@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("brookmq.api")
+_LINGER_SECONDS, _LINGER_BYTES = 2.0, 4 * 1024 * 1024  # what an early answer waits for, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ class _GuardedH11(H11Protocol):
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._deadline: asyncio.TimerHandle | None = None
+        self._lingering = 0  # bytes still taken (and discarded) after an early answer
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if len(self.connections) >= self.limits.max_connections:
@@ -71,12 +73,29 @@ class _GuardedH11(H11Protocol):
 
     def on_response_complete(self) -> None:
         if self.conn.their_state is h11.SEND_BODY:
-            # Answered before the body was read (refused credentials, 413): drop the rest.
-            self.transport.close()
+            # Answered before the body was read (refused credentials, 413). Closing at once would
+            # reset the connection under a client still sending, and lose it the answer: take
+            # (and discard) what it sends for a moment, then close (a lingering close).
+            self._lingering = _LINGER_BYTES
+            super().on_response_complete()
+            if self._deadline is not None:
+                self._deadline.cancel()
+            self._deadline = self.loop.call_later(
+                min(_LINGER_SECONDS, self.limits.idle_timeout), self._expired
+            )
             return
+        self._lingering = 0
         super().on_response_complete()
         if not self.transport.is_closing():
             self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._lingering -= min(len(data), self._lingering)
+            if not self._lingering:
+                self.transport.close()
+                return
+        super().data_received(data)
 
 
 class BodyLimit:
