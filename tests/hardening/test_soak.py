@@ -20,9 +20,9 @@ import pytest
 from brookmq.mqtt import packets as pk
 from tests.durability.process import BrokerProcess, Wire
 
-pytestmark = pytest.mark.slow
 DONE = {"slowloris reconnects": 0, "messages published": 0, "wrong logins": 0}
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(SECONDS + 180)]
 NODE_CONFIG = "authentication = [{mechanism = password_based, backend = built_in_database}]"
 AUTHN = "password_based:built_in_database"
 
