@@ -4,18 +4,25 @@ for each request, a cap on open connections. Raw sockets against a real broker p
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 
 import httpx
 import psutil
 
-from tests.api.v5.conftest import KEYS, api_client
-from tests.durability.process import BrokerProcess, Wire
+from tests.api.v5.conftest import KEYS, api_client, wait_for
+from tests.api.v5.test_listeners import reachable
+from tests.durability.process import BrokerProcess, Wire, free_port
 
+HTTPS_PORT = free_port()
 NODE_ENV = {
     "BROOKMQ_DASHBOARD__IDLE_TIMEOUT": "2s",
     "BROOKMQ_DASHBOARD__LISTENERS__HTTP__MAX_CONNECTIONS": "30",
+    "BROOKMQ_DASHBOARD__LISTENERS__HTTPS__ENABLE": "true",
+    "BROOKMQ_DASHBOARD__LISTENERS__HTTPS__BIND": f"127.0.0.1:{HTTPS_PORT}",
+    "BROOKMQ_DASHBOARD__LISTENERS__HTTPS__MAX_CONNECTIONS": "5",
+    "BROOKMQ_DASHBOARD__LISTENERS__HTTPS__SSL_OPTIONS__HANDSHAKE_TIMEOUT": "1s",
 }
 
 
@@ -134,3 +141,18 @@ def test_open_connections_are_capped_and_mqtt_and_the_api_carry_on(api_node):
     with api_client(api_node) as api:
         assert api.get("/status").status_code == 200
     assert httpx.get(f"http://127.0.0.1:{api_node.api_port}/api/v5/clients", auth=KEYS["viewer"]).is_success
+
+
+def test_https_handshakes_have_a_deadline_and_count_against_the_cap(api_node):
+    wait_for(lambda: reachable(HTTPS_PORT))
+    time.sleep(0.5)  # the reachability probe's own socket is gone
+    silent = [socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5) for _ in range(5)]
+    time.sleep(0.3)
+    extra = socket.create_connection(("127.0.0.1", HTTPS_PORT), timeout=5)
+    assert closed_within(extra, 1)  # the five handshaking sockets fill the cap of 5
+    started = time.monotonic()
+    assert all(closed_within(s, 3) for s in silent)  # asyncio's own TLS would wait 60 s
+    assert time.monotonic() - started < 2.5
+    trust = ssl.create_default_context(cafile=str(api_node.data_dir / "certs" / "ca.pem"))
+    reply = httpx.get(f"https://localhost:{HTTPS_PORT}/api/v5/status", verify=trust, timeout=5)
+    assert reply.status_code == 200

@@ -4,7 +4,8 @@ loop (one process, one loop; the broker handles the signals).
 Every listener, whatever dialects it mounts, carries the same protections (``HttpLimits``): a
 cap on open connections (past it a new one is closed at once, so the management port can never
 take the file descriptors MQTT needs), a deadline for each request to arrive whole (slowloris,
-connections that send nothing, idle keep-alive). Each app limits its request bodies with
+connections that send nothing, idle keep-alive), and over HTTPS (``Tls``) a deadline for the
+handshake. Each app limits its request bodies with
 ``BodyLimit`` (413).
 """
 
@@ -25,6 +26,8 @@ import uvicorn
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from brookmq.transport.tls import TlsLayer
 
 log = logging.getLogger("brookmq.api")
 _LINGER_SECONDS, _LINGER_BYTES = 2.0, 4 * 1024 * 1024  # what an early answer waits for, at most
@@ -134,6 +137,23 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+class _Refused(asyncio.Protocol):
+    """What a connection past the cap gets while TLS handshakes fill it: closed at once."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        transport.abort()  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Tls:
+    """HTTPS through the MQTT listeners' own TLS layer: a handshake must finish within
+    ``handshake_timeout`` (asyncio's own TLS would hold a silent socket for 60 s), and sockets
+    still handshaking count against the connection cap."""
+
+    context: ssl.SSLContext
+    handshake_timeout: float = 15.0
+
+
 class _InLoopServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -141,20 +161,20 @@ class _InLoopServer(uvicorn.Server):
 
 
 class DashboardListener:
-    """``bind`` is ``host:port``; with ``ssl_context`` it serves HTTPS."""
+    """``bind`` is ``host:port``; with ``tls`` it serves HTTPS."""
 
     def __init__(
         self,
         app: ASGIApp,
         bind: str,
-        ssl_context: ssl.SSLContext | None = None,
+        tls: Tls | None = None,
         limits: HttpLimits | None = None,
     ) -> None:
         host, _, port = bind.rpartition(":")
         self.host, self.wanted_port = host or "0.0.0.0", int(port)
         self.limits = limits or HttpLimits()
         self.app = app
-        self.ssl_context = ssl_context
+        self.tls = tls
         self.port = 0
         self._server: _InLoopServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -167,22 +187,40 @@ class DashboardListener:
             lifespan="off",
             log_level="warning",
             access_log=False,
-            http=functools.partial(_GuardedH11, limits=self.limits),  # type: ignore[arg-type]
+            http=self._protocol(),  # type: ignore[arg-type]
             ws="none",
         )
         config.load()
-        config.ssl = self.ssl_context  # uvicorn builds its own only from file names; ours has the options
         self._server = _InLoopServer(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # raises what stopped it
             await asyncio.sleep(0.01)
-        scheme = "https" if self.ssl_context is not None else "http"
+        scheme = "https" if self.tls is not None else "http"
         log.info("dashboard listener (%s) on %s:%d", scheme, self.host, self.port)
+
+    def _protocol(self) -> Callable[..., asyncio.Protocol]:
+        """What uvicorn makes for each connection (it passes config, server_state, app_state)."""
+        limits, tls = self.limits, self.tls
+        if tls is None:
+            return functools.partial(_GuardedH11, limits=limits)
+        handshaking: set[Any] = set()
+
+        def over_tls(**uvicorn_args: Any) -> asyncio.Protocol:
+            if len(handshaking) + len(uvicorn_args["server_state"].connections) >= limits.max_connections:
+                return _Refused()
+            http = functools.partial(_GuardedH11, limits=limits, **uvicorn_args)
+            return TlsLayer(tls.context, http, tls.handshake_timeout, _tls_failed, handshaking)
+
+        return over_tls
 
     async def stop(self) -> None:
         if self._server is not None and self._task is not None:
             self._server.should_exit = True
             await self._task
             self._server = self._task = None
+
+
+def _tls_failed(why: str) -> None:
+    """TlsLayer logs the failure itself; there is no listener state to count it in."""

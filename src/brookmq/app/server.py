@@ -8,7 +8,7 @@ import signal
 from functools import partial
 from pathlib import Path
 
-from brookmq.api.server import DashboardListener, HttpLimits
+from brookmq.api.server import DashboardListener, HttpLimits, Tls
 from brookmq.api.v5.app import create_app
 from brookmq.app import live
 from brookmq.config.runtime import RuntimeConfig
@@ -120,7 +120,10 @@ class BrookMQ:
             DashboardListener(
                 app,
                 https.bind,
-                server_context(https.ssl_options, settings.node.data_dir),
+                Tls(
+                    server_context(https.ssl_options, settings.node.data_dir),
+                    https.ssl_options.handshake_timeout,
+                ),
                 limits(https.max_connections),
             )
             if https.enable
