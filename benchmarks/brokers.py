@@ -80,6 +80,7 @@ def start_brookmq(port: int, ws_port: int, api_port: int = 0) -> subprocess.Pope
         BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE="false",
         BROOKMQ_DASHBOARD__LISTENERS__HTTP__ENABLE="true" if api_port else "false",
         BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND=f"127.0.0.1:{api_port}",
+        BROOKMQ_MANAGEMENT__LISTENERS__HTTP__ENABLE="false",
         BROOKMQ_API_KEY__BOOTSTRAP_FILE=str(keys),
         BROOKMQ_NODE__DATA_DIR=str(WORK / "brookmq-data"),
         BROOKMQ_LOG__LEVEL="warning",

@@ -28,6 +28,7 @@ class BrokerProcess:
         self.args = ["--config", str(config)] if config is not None else []
         self.port = free_port()
         self.api_port = free_port()  # the dashboard listener (management API)
+        self.mgmt_port = free_port()  # the management listener (legacy dialects)
         self.env = dict(
             os.environ,
             BROOKMQ_NODE__DATA_DIR=str(data_dir),
@@ -37,6 +38,7 @@ class BrokerProcess:
             BROOKMQ_LISTENERS__WS__DEFAULT__ENABLE="false",
             BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE="false",
             BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND=f"127.0.0.1:{self.api_port}",
+            BROOKMQ_MANAGEMENT__LISTENERS__HTTP__BIND=f"127.0.0.1:{self.mgmt_port}",
             **env,
         )
         self.proc: subprocess.Popen[str] | None = None

@@ -21,6 +21,7 @@ def start(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
         "BROOKMQ_LISTENERS__WS__DEFAULT__ENABLE": "false",
         "BROOKMQ_LISTENERS__WSS__DEFAULT__ENABLE": "false",
         "BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND": f"127.0.0.1:{free_port()}",
+        "BROOKMQ_MANAGEMENT__LISTENERS__HTTP__BIND": f"127.0.0.1:{free_port()}",
     }
     return subprocess.run(
         [sys.executable, "-m", "brookmq", "start"],

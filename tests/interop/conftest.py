@@ -65,6 +65,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningBroker]:
         BROOKMQ_NODE__DATA_DIR=str(data_dir),
         BROOKMQ_SYS_TOPICS__SYS_MSG_INTERVAL="0",
         BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND=f"127.0.0.1:{free_port()}",
+        BROOKMQ_MANAGEMENT__LISTENERS__HTTP__BIND=f"127.0.0.1:{free_port()}",
     )
     for kind in ("tcp", "ssl", "ws", "wss"):
         env[f"BROOKMQ_LISTENERS__{kind.upper()}__DEFAULT__BIND"] = f"127.0.0.1:{ports[kind]}"

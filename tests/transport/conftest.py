@@ -4,4 +4,5 @@ from __future__ import annotations
 LOOPBACK_LISTENERS = {
     **{f"BROOKMQ_LISTENERS__{kind}__DEFAULT__BIND": "127.0.0.1:0" for kind in ("TCP", "SSL", "WS", "WSS")},
     "BROOKMQ_DASHBOARD__LISTENERS__HTTP__BIND": "127.0.0.1:0",
+    "BROOKMQ_MANAGEMENT__LISTENERS__HTTP__BIND": "127.0.0.1:0",
 }

@@ -169,12 +169,14 @@ class DashboardListener:
         bind: str,
         tls: Tls | None = None,
         limits: HttpLimits | None = None,
+        name: str = "dashboard",
     ) -> None:
         host, _, port = bind.rpartition(":")
         self.host, self.wanted_port = host or "0.0.0.0", int(port)
         self.limits = limits or HttpLimits()
         self.app = app
         self.tls = tls
+        self.name = name
         self.port = 0
         self._server: _InLoopServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -198,7 +200,7 @@ class DashboardListener:
                 self._task.result()  # raises what stopped it
             await asyncio.sleep(0.01)
         scheme = "https" if self.tls is not None else "http"
-        log.info("dashboard listener (%s) on %s:%d", scheme, self.host, self.port)
+        log.info("%s listener (%s) on %s:%d", self.name, scheme, self.host, self.port)
 
     def _protocol(self) -> Callable[..., asyncio.Protocol]:
         """What uvicorn makes for each connection (it passes config, server_state, app_state)."""

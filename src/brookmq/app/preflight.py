@@ -34,6 +34,9 @@ def check(settings: Settings) -> None:
     if https.enable:
         _tls("dashboard.listeners.https", https.ssl_options, data_dir)
         _free("dashboard.listeners.https", *parse_bind(https.bind), taken)
+    management = settings.management.listeners.http
+    if management.enable:
+        _free("management.listeners.http", *parse_bind(management.bind), taken)
 
 
 def _data_dir(data_dir: str) -> None:

@@ -8,6 +8,7 @@ import signal
 from functools import partial
 from pathlib import Path
 
+from brookmq.api.management import create_management_app
 from brookmq.api.server import DashboardListener, HttpLimits, Tls
 from brookmq.api.v5.app import create_app
 from brookmq.app import live
@@ -129,6 +130,17 @@ class BrookMQ:
             if https.enable
             else None
         )
+        management = settings.management.listeners.http
+        self.management = (
+            DashboardListener(
+                create_management_app(self.services, dashboard.max_body_size),
+                management.bind,
+                limits=limits(management.max_connections),
+                name="management",
+            )
+            if management.enable
+            else None
+        )
         live.install(self, self.config)
 
     @property
@@ -157,9 +169,9 @@ class BrookMQ:
         overridden = self.config.overridden()
         if overridden:
             log.info("settings changed through the API are in use for: %s", ", ".join(overridden))
-        for dashboard in (self.dashboard, self.dashboard_https):
-            if dashboard is not None:
-                await dashboard.start()
+        for http in (self.dashboard, self.dashboard_https, self.management):
+            if http is not None:
+                await http.start()
         log.info("BrookMQ node %s started", self.broker.node_name)
 
     def _start_management(self) -> None:
@@ -186,9 +198,9 @@ class BrookMQ:
 
     async def stop(self) -> None:
         """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""
-        for dashboard in (self.dashboard, self.dashboard_https):
-            if dashboard is not None:
-                await dashboard.stop()
+        for http in (self.dashboard, self.dashboard_https, self.management):
+            if http is not None:
+                await http.stop()
         await self.services.node.stop()
         await self.sysmon.stop()
         await self.listeners.stop_all(reason="shutdown")

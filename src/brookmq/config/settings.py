@@ -337,6 +337,23 @@ class DashboardSettings(_Model):
     idle_timeout: Duration = Field(default=15.0, gt=0, le=3600)  # for a request to arrive whole
 
 
+class ManagementHttpSettings(_Model):
+    enable: bool = True
+    bind: str = "0.0.0.0:8081"  # EMQX 4.x's management listener
+    max_connections: int = Field(default=512, ge=1, le=65536)
+
+
+class ManagementListenersSettings(_Model):
+    http: ManagementHttpSettings = Field(default_factory=ManagementHttpSettings)
+
+
+class ManagementSettings(_Model):
+    """``management``: EMQX 4's management listener, serving the legacy dialects (``/api/v4``);
+    the dashboard's ``max_body_size`` and ``idle_timeout`` apply to it too."""
+
+    listeners: ManagementListenersSettings = Field(default_factory=ManagementListenersSettings)
+
+
 class ApiKeySettings(_Model):
     bootstrap_file: str = ""  # `key:secret[:role]` lines, loaded at every start
 
@@ -369,6 +386,7 @@ class Settings(_Model):
     authorization: AuthorizationSettings = Field(default_factory=AuthorizationSettings)
     allow_anonymous: bool = True  # with no authenticator configured
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
+    management: ManagementSettings = Field(default_factory=ManagementSettings)
     api_key: ApiKeySettings = Field(default_factory=ApiKeySettings)
     log: LogSettings = Field(default_factory=LogSettings)
 

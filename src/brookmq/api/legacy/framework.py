@@ -1,0 +1,230 @@
+"""minirest, as EMQX 3.x and 4.x serve their management API (reference section 2.1).
+
+A dialect is a prefix and a table of ``Route`` rows (name, method, path, function, description);
+the router and the ``GET <prefix>/`` listing are both made from the table, so they cannot
+disagree. Every route: HTTP Basic with an app (an app is a v5 API key: one credential model),
+its role (administrator everything, viewer GET only, publisher only ``mqtt/publish*``), then the
+body (after the credentials: an unauthenticated body is never read), query and JSON body pairs
+merged, and the envelope: ``{"code": 0[, "data"][, "meta"]}``, errors HTTP 200 with a numeric
+code. 401 is plain text ``UNAUTHORIZED``; an unknown route 404 ``Not found.``; a body that is
+not JSON 400 ``Bad Request``; nothing answers 500 to bad input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import inspect
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from brookmq.core.text import unencodable
+from brookmq.service.errors import BadCredentials
+from brookmq.service.paging import MAX_LIMIT, Page
+from brookmq.service.services import Services
+
+# The numeric codes (EMQX 4.4 emqx_mgmt.hrl).
+BADRPC, UNKNOWN, MISSING_PARAM, PARAM_TYPE, NOT_JSON, CLIENT_OFFLINE, BAD_TOPIC, BAD_QOS = (
+    101,
+    102,
+    107,
+    108,
+    109,
+    112,
+    115,
+    116,
+)
+
+
+class LegacyError(Exception):
+    """An error answered with HTTP 200: ``{"code": code, "message": message}`` (no code: only
+    the message, as EMQX's handlers that return ``{error, Reason}`` do)."""
+
+    def __init__(self, code: int | None, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+@dataclass(frozen=True, slots=True)
+class Ok:
+    data: Any = None
+    meta: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What a route function gets."""
+
+    services: Services
+    params: dict[str, Any]  # query and JSON body pairs, merged
+    path: dict[str, str]
+    body: Any  # the JSON body as sent (batch routes take arrays)
+    role: str
+
+
+Handler = Callable[[Call], "Ok | Awaitable[Ok]"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    method: str
+    path: str  # "/nodes/{node}/stats"
+    func: Handler
+    descr: str
+    open: bool = False  # needs no credentials
+
+    @property
+    def shown_path(self) -> str:
+        """As minirest lists it: ``/nodes/:node/stats``."""
+        return re.sub(r"\{(\w+)(:\w+)?\}", r":\1", self.path)
+
+
+def _unauthorized(realm: str) -> Response:
+    return PlainTextResponse("UNAUTHORIZED", 401, headers={"WWW-Authenticate": f'Basic Realm="{realm}"'})
+
+
+def _role(services: Services, header: str) -> str | None:
+    """The role of the app in an HTTP Basic header, or None."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        app_id, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not sep:
+        return None
+    try:
+        return str(services.api_keys.verify(app_id, secret)["role"])
+    except BadCredentials:
+        return None
+
+
+def _allowed(route: Route, role: str) -> bool:
+    if role == "administrator":
+        return True
+    if role == "viewer":
+        return route.method == "GET"
+    if role == "publisher":
+        return route.method == "POST" and route.path.startswith("/mqtt/publish")
+    return False
+
+
+def envelope(result: Ok) -> dict[str, Any]:
+    out: dict[str, Any] = {"code": 0}
+    if result.data is not None:
+        out["data"] = result.data
+    if result.meta is not None:
+        out["meta"] = result.meta
+    return out
+
+
+def _endpoint(route: Route, services: Services, realm: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        role = "administrator"
+        if not route.open:
+            found = _role(services, request.headers.get("authorization", ""))
+            if found is None:
+                return _unauthorized(realm)
+            if not _allowed(route, found):
+                return PlainTextResponse("FORBIDDEN", 403)
+            role = found
+        raw = await request.body()  # only now: after the credentials
+        body: Any = None
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return PlainTextResponse("Bad Request", 400)
+        params: dict[str, Any] = dict(request.query_params)
+        if isinstance(body, dict):
+            params.update(body)
+        try:
+            where = unencodable(body)
+            if where is not None:
+                raise LegacyError(PARAM_TYPE, f"{where or 'body'}: is not valid UTF-8 text")
+            result = route.func(Call(services, params, dict(request.path_params), body, role))
+            if inspect.isawaitable(result):
+                result = await result
+        except LegacyError as exc:
+            error = (
+                {"message": exc.message} if exc.code is None else {"code": exc.code, "message": exc.message}
+            )
+            return JSONResponse(error)
+        return JSONResponse(envelope(result))
+
+    return endpoint
+
+
+def build(prefix: str, routes: list[Route], services: Services, realm: str = "minirest-server") -> Starlette:
+    """The ASGI app of one dialect, mounted at ``prefix``; ``GET <prefix>/`` lists the table."""
+
+    async def listing(call: Call) -> Ok:
+        return Ok(
+            [{"name": r.name, "method": r.method, "path": r.shown_path, "descr": r.descr} for r in routes]
+        )
+
+    table = [Route("list_routes", "GET", "/", listing, "List the API's routes"), *routes]
+    app = Starlette(
+        routes=[StarletteRoute(r.path, _endpoint(r, services, realm), methods=[r.method]) for r in table],
+        exception_handlers={HTTPException: _not_found},
+    )
+    app.state.prefix = prefix
+    return app
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """minirest answers an unknown route, or a known path with another method, 404 ``Not found.``"""
+    return PlainTextResponse("Not found.", 404)
+
+
+def node_of(call: Call) -> str:
+    """The ``{node}`` of a node-scoped route: this node, or code 101 (badrpc) for another."""
+    node = call.path.get("node", call.services.node.name)
+    if node != call.services.node.name:
+        raise LegacyError(BADRPC, f"badrpc: node {node} is not in the cluster")
+    return node
+
+
+def integer(call: Call, name: str, default: int | None = None) -> int | None:
+    """An integer parameter (query strings are text): code 108 when it is not one."""
+    value = call.params.get(name, default)
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
+        return int(value)
+    raise LegacyError(PARAM_TYPE, f"Can't convert {str(value)[:100]} to integer type")
+
+
+def boolean(call: Call, name: str) -> bool | None:
+    value = call.params.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise LegacyError(PARAM_TYPE, f"Can't convert {str(value)[:100]} to boolean type")
+
+
+def paging(call: Call, max_limit: int = MAX_LIMIT) -> tuple[int, int]:
+    """``_page`` (1) and ``_limit`` (``management.max_row_limit``, 10000)."""
+    page, limit = integer(call, "_page", 1), integer(call, "_limit", max_limit)
+    assert page is not None and limit is not None
+    if page < 1 or not 1 <= limit <= max_limit:
+        raise LegacyError(PARAM_TYPE, f"_page must be 1 or more and _limit 1..{max_limit}")
+    return page, limit
+
+
+def paged(page: Page, rows: list[Any], filtered: bool) -> Ok:
+    """minirest's meta: ``count`` is the total without filters and -1 with any."""
+    count = -1 if filtered or page.count is None else page.count
+    return Ok(rows, {"page": page.page, "limit": page.limit, "hasnext": page.hasnext, "count": count})

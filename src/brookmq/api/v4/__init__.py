@@ -1,0 +1,1 @@
+"""``/api/v4``: EMQX 4.x's management API as a route table over the service layer."""

@@ -1,0 +1,15 @@
+"""The ``/api/v4`` app: every resource module's route rows in one table."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from brookmq.api.legacy.framework import build
+from brookmq.api.v4 import clients, mqtt, node
+from brookmq.service.services import Services
+
+PREFIX = "/api/v4"
+
+
+def create_app(services: Services) -> Starlette:
+    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *mqtt.ROUTES], services)

@@ -1,0 +1,77 @@
+"""``/api/v4`` clients, subscriptions, routes and publish/subscribe with real paho clients, so
+what is listed, kicked and delivered is real."""
+
+from __future__ import annotations
+
+import base64
+
+import paho.mqtt.client as mqtt
+
+from tests.api.v5.conftest import mqtt_client, prefix, wait_for  # noqa: F401
+from tests.interop.test_paho import subscribed
+
+
+def test_clients_are_listed_paged_filtered_and_looked_up(v4, mqtt_client, prefix):  # noqa: F811
+    for i in range(3):
+        mqtt_client(f"{prefix}c{i}", protocol=mqtt.MQTTv311, username=f"{prefix}user")
+    listed = v4.get("/clients", params={"_limit": 2, "_page": 1}).json()
+    assert listed["code"] == 0 and len(listed["data"]) == 2
+    assert listed["meta"]["count"] >= 3 and listed["meta"]["hasnext"] is True
+    mine = v4.get("/clients", params={"_like_clientid": prefix}).json()
+    assert sorted(c["clientid"] for c in mine["data"]) == [f"{prefix}c{i}" for i in range(3)]
+    assert mine["meta"]["count"] == -1  # any filter: -1, as EMQX 4
+    [one] = v4.get(f"/clients/{prefix}c1").json()["data"]
+    assert one["username"] == f"{prefix}user" and one["connected"] is True and one["proto_ver"] == 4
+    assert len(one["connected_at"]) == 19 and one["zone"] == "default"  # "YYYY-MM-DD HH:MM:SS"
+    assert v4.get("/clients/nobody-at-all").json() == {"code": 0, "data": []}
+    by_name = v4.get(f"/clients/username/{prefix}user").json()["data"]
+    assert len(by_name) == 3
+    bad = v4.get("/clients", params={"_page": "x"}).json()
+    assert bad["code"] == 108 and "Can't convert x" in bad["message"]
+    assert v4.get("/clients", params={"clean_start": "maybe"}).json()["code"] == 108
+
+
+def test_kick_and_kick_unknown(v4, mqtt_client, prefix):  # noqa: F811
+    mqtt_client(prefix + "victim")
+    assert v4.delete(f"/clients/{prefix}victim").json() == {"code": 0}
+    wait_for(lambda: v4.get(f"/clients/{prefix}victim").json()["data"] == [])
+    assert v4.delete("/clients/never-was-here").json() == {"code": 0}  # EMQX 4.3+
+
+
+def test_subscriptions_and_routes(v4, mqtt_client, prefix):  # noqa: F811
+    sub = mqtt_client(prefix + "sub")
+    subscribed(sub, f"{prefix}/a/#", 1)
+    [row] = v4.get(f"/subscriptions/{prefix}sub").json()["data"]
+    assert row == {"node": row["node"], "topic": f"{prefix}/a/#", "clientid": prefix + "sub", "qos": 1}
+    found = v4.get("/subscriptions", params={"clientid": prefix + "sub"}).json()
+    assert [r["topic"] for r in found["data"]] == [f"{prefix}/a/#"]
+    routes = v4.get("/routes").json()
+    assert any(r["topic"] == f"{prefix}/a/#" for r in routes["data"])
+    one = v4.get(f"/routes/{prefix}%2Fa%2F%23").json()["data"]
+    assert one and one[0]["topic"] == f"{prefix}/a/#"
+
+
+def test_publish_subscribe_unsubscribe_over_http(v4, mqtt_client, prefix):  # noqa: F811
+    def post(path: str, body: object) -> dict:
+        return v4.post(path, json=body).json()
+
+    me, topic = prefix + "listener", f"{prefix}/t"
+    sub = mqtt_client(me)
+    assert post("/mqtt/subscribe", {"clientid": me, "topic": topic, "qos": 1}) == {"code": 0}
+    sent = post("/mqtt/publish", {"topic": topic, "payload": "hello", "qos": 1, "return": True})
+    assert sent["code"] == 0 and "msgid" in sent["data"]
+    assert sub.inbox.get(timeout=5).payload == b"hello"
+    encoded = base64.b64encode(b"\x00\x01").decode()
+    assert post("/mqtt/publish", {"topic": topic, "payload": encoded, "encoding": "base64"}) == {"code": 0}
+    assert sub.inbox.get(timeout=5).payload == b"\x00\x01"
+    assert post("/mqtt/publish", {"topics": "a/+,#", "payload": "x"})["code"] == 115
+    assert post("/mqtt/publish", {"topic": "a", "clientid": 5})["code"] == 108
+    assert post("/mqtt/subscribe", {"clientid": "offline-one", "topic": "t"})["code"] == 112
+    assert post("/mqtt/subscribe", {"clientid": me, "topic": "t", "qos": 3})["code"] == 116
+    assert post("/mqtt/unsubscribe", {"clientid": me, "topic": topic}) == {"code": 0}
+    batch = post(
+        "/mqtt/publish_batch", [{"topic": f"{prefix}/b", "payload": "1"}, {"topic": "b/#", "payload": "2"}]
+    )
+    assert batch["code"] == 0 and [r["code"] for r in batch["data"]] == [0, 115]
+    garbled = v4.post("/mqtt/publish", content=b"{oops", headers={"content-type": "application/json"})
+    assert garbled.status_code == 400 and garbled.text == "Bad Request"

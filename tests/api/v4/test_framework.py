@@ -1,0 +1,85 @@
+"""The minirest framework as ``/api/v4`` serves it: the route list, Basic auth with apps (the v5
+API keys), roles, plain-text 401/404/400, the envelope, and the node family's shapes."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.api.v4.conftest import v4_client
+
+
+def test_the_root_lists_every_route_as_minirest_does(v4):
+    reply = v4.get("/")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["code"] == 0
+    routes = {(r["method"], r["path"]) for r in body["data"]}
+    assert ("GET", "/nodes/:node/stats") in routes and ("GET", "/brokers") in routes
+    assert all(set(r) == {"name", "method", "path", "descr"} for r in body["data"])
+
+
+def test_every_listed_route_answers_for_each_credential(api_node):
+    """No credential: 401 plain text with minirest's realm; bad: the same; a role: 403 for what
+    it may not do, else 200 with a numeric code (bad or missing parameters included); never 500."""
+    with v4_client(api_node) as admin:
+        listed = admin.get("/").json()["data"]
+    node = admin_node(api_node)
+    for role in (None, "viewer", "publisher", "administrator"):
+        with v4_client(api_node, role) as client:
+            for route in listed:
+                path = re.sub(r":\w+", "nobody", route["path"].replace(":node", node))
+                reply = client.request(route["method"], path)
+                assert reply.status_code < 500, (role, route)
+                may = role == "administrator" or (role == "viewer" and route["method"] == "GET")
+                may = may or (role == "publisher" and route["path"].startswith("/mqtt/publish"))
+                if role is None:
+                    assert reply.status_code == 401 and reply.text == "UNAUTHORIZED"
+                    assert reply.headers["www-authenticate"] == 'Basic Realm="minirest-server"'
+                elif not may:
+                    assert reply.status_code == 403, (role, route)
+                else:
+                    assert reply.status_code == 200 and isinstance(reply.json()["code"], int), (role, route)
+    with httpx.Client(base_url=f"http://127.0.0.1:{api_node.mgmt_port}/api/v4", auth=("nope", "bad")) as bad:
+        assert bad.get("/nodes").status_code == 401
+
+
+def admin_node(api_node) -> str:
+    with v4_client(api_node) as admin:
+        return admin.get("/nodes").json()["data"][0]["node"]
+
+
+def test_unknown_routes_and_bad_json(v4, api_node):
+    assert v4.get("/no/such/route").status_code == 404
+    assert v4.get("/no/such/route").text == "Not found."
+    assert v4.delete("/brokers").text == "Not found."  # a known path, another method
+    reply = v4.request("GET", "/nodes", content=b"{not json", headers={"content-type": "application/json"})
+    assert reply.status_code == 400 and reply.text == "Bad Request"
+    status = httpx.get(f"http://127.0.0.1:{api_node.mgmt_port}/status")
+    assert status.status_code == 200 and "is started" in status.text
+    assert httpx.get(f"http://127.0.0.1:{api_node.mgmt_port}/elsewhere").text == "Not found."
+
+
+def test_brokers_and_nodes_in_emqx_4_shapes(v4):
+    [broker] = v4.get("/brokers").json()["data"]
+    assert set(broker) == {"version", "sysdescr", "uptime", "datetime", "node", "otp_release", "node_status"}
+    assert broker["node_status"] == "Running"
+    assert re.fullmatch(r"(\d+ \w+, )*\d+ seconds", broker["uptime"])
+    assert v4.get(f"/brokers/{broker['node']}").json()["data"]["node"] == broker["node"]
+    [node] = v4.get("/nodes").json()["data"]
+    for key in ("memory_total", "memory_used", "load1", "load5", "load15"):
+        assert isinstance(node[key], str), key
+    assert node["connections"] >= 0 and node["max_fds"] > 0
+    other = v4.get("/nodes/someone@elsewhere").json()
+    assert other["code"] == 101 and "someone@elsewhere" in other["message"]
+
+
+def test_stats_and_metrics_cluster_wide_and_per_node(v4):
+    [row] = v4.get("/stats").json()["data"]
+    assert set(row) == {"node", "stats"} and "connections.count" in row["stats"]
+    flat = v4.get(f"/nodes/{row['node']}/stats").json()["data"]
+    assert "connections.count" in flat
+    [metrics] = v4.get("/metrics").json()["data"]
+    assert "messages.received" in metrics["metrics"]
+    assert "messages.received" in v4.get(f"/nodes/{row['node']}/metrics").json()["data"]
