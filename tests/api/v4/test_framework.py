@@ -22,7 +22,8 @@ def test_the_root_lists_every_route_as_minirest_does(v4):
 
 def test_every_listed_route_answers_for_each_credential(api_node):
     """No credential: 401 plain text with minirest's realm; bad: the same; a role: 403 for what
-    it may not do, else 200 with a numeric code (bad or missing parameters included); never 500."""
+    it may not do, else 200 with a numeric code or a message (bad or missing parameters
+    included); never 500."""
     with v4_client(api_node) as admin:
         listed = admin.get("/").json()["data"]
     node = admin_node(api_node)
@@ -39,8 +40,10 @@ def test_every_listed_route_answers_for_each_credential(api_node):
                     assert reply.headers["www-authenticate"] == 'Basic Realm="minirest-server"'
                 elif not may:
                     assert reply.status_code == 403, (role, route)
-                else:
-                    assert reply.status_code == 200 and isinstance(reply.json()["code"], int), (role, route)
+                else:  # a numeric code, or only a message as EMQX 4's handlers answer some errors
+                    body = reply.json()
+                    assert reply.status_code == 200, (role, route)
+                    assert isinstance(body.get("code"), int) or set(body) == {"message"}, (role, route)
     with httpx.Client(base_url=f"http://127.0.0.1:{api_node.mgmt_port}/api/v4", auth=("nope", "bad")) as bad:
         assert bad.get("/nodes").status_code == 401
 

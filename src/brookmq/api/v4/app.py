@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from brookmq.api.legacy.framework import build
-from brookmq.api.v4 import clients, mqtt, node
+from brookmq.api.v4 import admin, clients, mqtt, node
 from brookmq.service.services import Services
 
 PREFIX = "/api/v4"
 
 
 def create_app(services: Services) -> Starlette:
-    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *mqtt.ROUTES], services)
+    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *mqtt.ROUTES, *admin.ROUTES], services)

@@ -177,7 +177,7 @@ def lookup_routes(call: Call) -> Ok:
         return Ok([])
 
 
-def _both(name: str, method: str, path: str, func: Any, descr: str) -> list[Route]:
+def on_node(name: str, method: str, path: str, func: Any, descr: str) -> list[Route]:
     """A cluster route and its ``/nodes/{node}`` form."""
     return [
         Route(name, method, path, func, descr),
@@ -186,9 +186,9 @@ def _both(name: str, method: str, path: str, func: Any, descr: str) -> list[Rout
 
 
 ROUTES = [
-    *_both("list_clients", "GET", "/clients", list_clients, "A list of clients on current node"),
-    *_both("lookup_client", "GET", "/clients/{clientid}", lookup_client, "Lookup a client in the cluster"),
-    *_both(
+    *on_node("list_clients", "GET", "/clients", list_clients, "A list of clients on current node"),
+    *on_node("lookup_client", "GET", "/clients/{clientid}", lookup_client, "Lookup a client in the cluster"),
+    *on_node(
         "lookup_client_via_username",
         "GET",
         "/clients/username/{username}",
@@ -196,8 +196,8 @@ ROUTES = [
         "Lookup a client via username in the cluster",
     ),
     Route("kickout_client", "DELETE", "/clients/{clientid}", kick_client, "Kick out a client in the cluster"),
-    *_both("list_subscriptions", "GET", "/subscriptions", list_subscriptions, "A list of subscriptions"),
-    *_both(
+    *on_node("list_subscriptions", "GET", "/subscriptions", list_subscriptions, "A list of subscriptions"),
+    *on_node(
         "lookup_client_subscriptions",
         "GET",
         "/subscriptions/{clientid}",
