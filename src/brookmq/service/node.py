@@ -198,3 +198,11 @@ class Node:
         out["emqx_cluster_nodes_running"] = ("gauge", 0 if self.broker.closing else 1)
         out["emqx_cluster_nodes_stopped"] = ("gauge", 1 if self.broker.closing else 0)
         return out
+
+    def prometheus_text(self) -> str:
+        """The Prometheus text exposition (format 0.0.4) of ``prometheus()``."""
+        lines = []
+        for name, (kind, value) in self.prometheus().items():
+            lines.append(f"# TYPE {name} {kind}")
+            lines.append(f"{name} {value}")
+        return "\n".join(lines) + "\n"

@@ -9,6 +9,8 @@ import httpx
 
 from tests.api.v4.conftest import v4_client
 
+OPEN = {"/emqx_prometheus"}  # for scrapers: no credentials
+
 
 def test_the_root_lists_every_route_as_minirest_does(v4):
     reply = v4.get("/")
@@ -35,7 +37,9 @@ def test_every_listed_route_answers_for_each_credential(api_node):
                 assert reply.status_code < 500, (role, route)
                 may = role == "administrator" or (role == "viewer" and route["method"] == "GET")
                 may = may or (role == "publisher" and route["path"].startswith("/mqtt/publish"))
-                if role is None:
+                if route["path"] in OPEN:
+                    assert reply.status_code == 200, (role, route)
+                elif role is None:
                     assert reply.status_code == 401 and reply.text == "UNAUTHORIZED"
                     assert reply.headers["www-authenticate"] == 'Basic Realm="minirest-server"'
                 elif not may:
@@ -86,3 +90,12 @@ def test_stats_and_metrics_cluster_wide_and_per_node(v4):
     [metrics] = v4.get("/metrics").json()["data"]
     assert "messages.received" in metrics["metrics"]
     assert "messages.received" in v4.get(f"/nodes/{row['node']}/metrics").json()["data"]
+
+
+def test_prometheus_needs_no_credentials(api_node):
+    base = f"http://127.0.0.1:{api_node.mgmt_port}/api/v4/emqx_prometheus"
+    text = httpx.get(base)
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+    assert "# TYPE emqx_connections_count gauge" in text.text
+    as_json = httpx.get(base, params={"type": "json"}).json()
+    assert as_json["code"] == 0 and "emqx_messages_received" in as_json["data"]

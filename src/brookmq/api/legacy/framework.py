@@ -71,7 +71,7 @@ class Call:
     role: str
 
 
-Handler = Callable[[Call], "Ok | Awaitable[Ok]"]
+Handler = Callable[[Call], "Ok | Response | Awaitable[Ok | Response]"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +156,8 @@ def _endpoint(route: Route, services: Services, realm: str) -> Callable[[Request
             result = route.func(Call(services, params, dict(request.path_params), body, role))
             if inspect.isawaitable(result):
                 result = await result
+            if isinstance(result, Response):  # a route that is not JSON (Prometheus' text)
+                return result
         except LegacyError as exc:
             error = (
                 {"message": exc.message} if exc.code is None else {"code": exc.code, "message": exc.message}

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from starlette.responses import PlainTextResponse, Response
+
 from brookmq.api.legacy.framework import Call, Ok, Route, node_of
 
 
@@ -94,6 +96,13 @@ def node_metrics(call: Call) -> Ok:
     return Ok(call.services.node.metrics())
 
 
+def prometheus(call: Call) -> Ok | Response:
+    """No credentials (a scraper's); the text exposition, or ``type=json`` for a JSON map."""
+    if call.params.get("type") == "json":
+        return Ok({name: value for name, (_, value) in call.services.node.prometheus().items()})
+    return PlainTextResponse(call.services.node.prometheus_text(), media_type="text/plain; version=0.0.4")
+
+
 ROUTES = [
     Route("list_brokers", "GET", "/brokers", list_brokers, "A list of brokers in the cluster"),
     Route("lookup_broker", "GET", "/brokers/{node}", get_broker, "Lookup info of a broker in the cluster"),
@@ -105,4 +114,5 @@ ROUTES = [
         "list_all_metrics", "GET", "/metrics", list_metrics, "A list of metrics of all nodes in the cluster"
     ),
     Route("list_node_metrics", "GET", "/nodes/{node}/metrics", node_metrics, "A list of metrics of a node"),
+    Route("prometheus", "GET", "/emqx_prometheus", prometheus, "Metrics and stats for Prometheus", open=True),
 ]

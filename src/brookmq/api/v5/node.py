@@ -11,6 +11,7 @@ from brookmq.api.v5.security import Authenticated, router, services
 
 routes = router()
 open_routes = router()
+PROMETHEUS_TEXT = "text/plain; version=0.0.4"
 
 
 def _one(request: Request, node: str | None, row: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,8 +117,4 @@ async def prometheus_stats(
     families = services(request).node.prometheus()
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({name: value for name, (_, value) in families.items()})
-    lines = []
-    for name, (kind, value) in families.items():
-        lines.append(f"# TYPE {name} {kind}")
-        lines.append(f"{name} {value}")
-    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+    return PlainTextResponse(services(request).node.prometheus_text(), media_type=PROMETHEUS_TEXT)
