@@ -68,7 +68,7 @@ class Call:
     params: dict[str, Any]  # query and JSON body pairs, merged
     path: dict[str, str]
     body: Any  # the JSON body as sent (batch routes take arrays)
-    role: str
+    role: str  # the app's; "" on a route that needs no credentials
 
 
 Handler = Callable[[Call], "Ok | Response | Awaitable[Ok | Response]"]
@@ -131,7 +131,7 @@ def envelope(result: Ok) -> dict[str, Any]:
 
 def _endpoint(route: Route, services: Services, realm: str) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
-        role = "administrator"
+        role = ""  # an open route's caller has none
         if not route.open:
             found = _role(services, request.headers.get("authorization", ""))
             if found is None:
