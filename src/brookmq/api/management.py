@@ -1,5 +1,6 @@
 """The management listener's app (EMQX 4's port 8081): ``/api/v4`` and ``GET /status``; every
-other path is minirest's 404 ``Not found.``"""
+other path is minirest's 404 ``Not found.`` And the dashboard listener's: ``/api/v5`` with
+``/api/v4`` beside it, where dashboard users log in with Basic too (as EMQX 4's dashboard)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from brookmq.api.server import BodyLimit
 from brookmq.api.v4 import app as v4
@@ -30,3 +31,19 @@ def create_management_app(services: Services, max_body_size: int) -> ASGIApp:
         exception_handlers={404: not_found, 405: not_found},
     )
     return BodyLimit(app, max_body_size)
+
+
+def with_legacy(v5_app: ASGIApp, services: Services, max_body_size: int) -> ASGIApp:
+    """The dashboard listener's app: ``/api/v4/...`` to the legacy dialect, the rest to ``v5_app``."""
+    legacy = BodyLimit(
+        Starlette(routes=[Mount(v4.PREFIX, v4.create_app(services, users=True))]), max_body_size
+    )
+
+    async def dashboard(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if path == v4.PREFIX or path.startswith(v4.PREFIX + "/"):
+            await legacy(scope, receive, send)
+        else:
+            await v5_app(scope, receive, send)
+
+    return dashboard

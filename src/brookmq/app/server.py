@@ -8,7 +8,7 @@ import signal
 from functools import partial
 from pathlib import Path
 
-from brookmq.api.management import create_management_app
+from brookmq.api.management import create_management_app, with_legacy
 from brookmq.api.server import DashboardListener, HttpLimits, Tls
 from brookmq.api.v5.app import create_app
 from brookmq.app import live
@@ -108,7 +108,11 @@ class BrookMQ:
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
         )
-        app = create_app(self.services, dashboard.swagger_support, dashboard.max_body_size)
+        app = with_legacy(
+            create_app(self.services, dashboard.swagger_support, dashboard.max_body_size),
+            self.services,
+            dashboard.max_body_size,
+        )
         http, https = dashboard.listeners.http, dashboard.listeners.https
 
         def limits(max_connections: int) -> HttpLimits:

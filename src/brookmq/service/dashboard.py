@@ -193,9 +193,10 @@ class DashboardUsers:
 
     # ---------------------------------------------------------------- tokens
 
-    async def login(self, username: Any, password: Any, source: str = "") -> tuple[str, str]:
-        """A token and the user's role; BadCredentials when wrong or locked. ``source`` is the
-        caller's address: lockouts are per username and address, and per address."""
+    async def check(self, username: Any, password: Any, source: str = "") -> str:
+        """The user's role when the password is right; BadCredentials when wrong or locked.
+        ``source`` is the caller's address: lockouts are per username and address, and per
+        address. (HTTP Basic with a dashboard user, as EMQX 4's dashboard takes, checks here too.)"""
         if not isinstance(username, str) or not isinstance(password, str):
             raise BadCredentials("bad_password", "Auth failed")
         now = self.clock.time()
@@ -210,12 +211,18 @@ class DashboardUsers:
             self._failed(username, source, now)
             raise BadCredentials("bad_password", "Auth failed")
         self._failures.pop((username, source), None)
+        return str(doc["role"])
+
+    async def login(self, username: Any, password: Any, source: str = "") -> tuple[str, str]:
+        """A token and the user's role (``check`` first)."""
+        role = await self.check(username, password, source)
+        now = self.clock.time()
         self._sweep(now)
         token_id = secrets.token_hex(16)
         expires = now + self.token_ttl
         self.tokens.put(token_id, {"username": username, "exp": expires})
         claims = {"sub": username, "jti": token_id, "iat": int(now), "exp": int(expires)}
-        return jwt.encode(claims, self._secret, algorithm="HS256"), doc["role"]
+        return jwt.encode(claims, self._secret, algorithm="HS256"), role
 
     async def _decoy_user(self) -> dict[str, str]:
         if self._decoy is None:

@@ -8,6 +8,7 @@ import re
 import httpx
 
 from tests.api.v4.conftest import v4_client
+from tests.api.v5.conftest import KEYS
 
 OPEN = {"/emqx_prometheus"}  # for scrapers: no credentials
 
@@ -99,3 +100,16 @@ def test_prometheus_needs_no_credentials(api_node):
     assert "# TYPE emqx_connections_count gauge" in text.text
     as_json = httpx.get(base, params={"type": "json"}).json()
     assert as_json["code"] == 0 and "emqx_messages_received" in as_json["data"]
+
+
+def test_the_dashboard_listener_serves_v4_to_dashboard_users_and_apps(api_node):
+    base = f"http://127.0.0.1:{api_node.api_port}/api/v4"
+    with httpx.Client(base_url=base, auth=("admin", "public"), timeout=10) as user:
+        assert user.get("/nodes").json()["code"] == 0
+    with httpx.Client(base_url=base, auth=KEYS["viewer"], timeout=10) as app:
+        assert app.get("/brokers").json()["code"] == 0
+    refused = httpx.get(f"{base}/nodes", auth=("admin", "wrong-password"))
+    assert refused.status_code == 401 and refused.text == "UNAUTHORIZED"
+    mgmt = f"http://127.0.0.1:{api_node.mgmt_port}/api/v4/nodes"
+    assert httpx.get(mgmt, auth=("admin", "public")).status_code == 401  # users only on the dashboard
+    assert httpx.get(f"http://127.0.0.1:{api_node.api_port}/api/v5/status").status_code == 200  # v5 stays

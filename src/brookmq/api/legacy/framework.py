@@ -93,19 +93,26 @@ def _unauthorized(realm: str) -> Response:
     return PlainTextResponse("UNAUTHORIZED", 401, headers={"WWW-Authenticate": f'Basic Realm="{realm}"'})
 
 
-def _role(services: Services, header: str) -> str | None:
-    """The role of the app in an HTTP Basic header, or None."""
-    scheme, _, value = header.partition(" ")
+async def _role(services: Services, request: Request, users: bool) -> str | None:
+    """The role of the app in the HTTP Basic header, or (``users``: on the dashboard listener,
+    as EMQX 4's dashboard) of the dashboard user; None when neither."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        app_id, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+        name, sep, secret = base64.b64decode(value.strip(), validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None
     if not sep:
         return None
     try:
-        return str(services.api_keys.verify(app_id, secret)["role"])
+        return str(services.api_keys.verify(name, secret)["role"])
+    except BadCredentials:
+        if not users:
+            return None
+    source = request.client.host if request.client is not None else ""
+    try:
+        return await services.users.check(name, secret, source)
     except BadCredentials:
         return None
 
@@ -129,11 +136,13 @@ def envelope(result: Ok) -> dict[str, Any]:
     return out
 
 
-def _endpoint(route: Route, services: Services, realm: str) -> Callable[[Request], Awaitable[Response]]:
+def _endpoint(
+    route: Route, services: Services, realm: str, users: bool
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         role = ""  # an open route's caller has none
         if not route.open:
-            found = _role(services, request.headers.get("authorization", ""))
+            found = await _role(services, request, users)
             if found is None:
                 return _unauthorized(realm)
             if not _allowed(route, found):
@@ -168,8 +177,11 @@ def _endpoint(route: Route, services: Services, realm: str) -> Callable[[Request
     return endpoint
 
 
-def build(prefix: str, routes: list[Route], services: Services, realm: str = "minirest-server") -> Starlette:
-    """The ASGI app of one dialect, mounted at ``prefix``; ``GET <prefix>/`` lists the table."""
+def build(
+    prefix: str, routes: list[Route], services: Services, realm: str = "minirest-server", users: bool = False
+) -> Starlette:
+    """The ASGI app of one dialect, mounted at ``prefix``; ``GET <prefix>/`` lists the table.
+    ``users``: dashboard users' passwords are taken too (the dashboard listener's mount)."""
 
     async def listing(call: Call) -> Ok:
         return Ok(
@@ -178,7 +190,9 @@ def build(prefix: str, routes: list[Route], services: Services, realm: str = "mi
 
     table = [Route("list_routes", "GET", "/", listing, "List the API's routes"), *routes]
     app = Starlette(
-        routes=[StarletteRoute(r.path, _endpoint(r, services, realm), methods=[r.method]) for r in table],
+        routes=[
+            StarletteRoute(r.path, _endpoint(r, services, realm, users), methods=[r.method]) for r in table
+        ],
         exception_handlers={HTTPException: _not_found},
     )
     app.state.prefix = prefix

@@ -11,5 +11,6 @@ from brookmq.service.services import Services
 PREFIX = "/api/v4"
 
 
-def create_app(services: Services) -> Starlette:
-    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *mqtt.ROUTES, *admin.ROUTES], services)
+def create_app(services: Services, users: bool = False) -> Starlette:
+    """``users``: for the dashboard listener, where dashboard users log in with Basic too."""
+    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *mqtt.ROUTES, *admin.ROUTES], services, users=users)
