@@ -33,12 +33,11 @@ from brookmq.service.paging import MAX_LIMIT, Page
 from brookmq.service.services import Services
 
 # The numeric codes (EMQX 4.4 emqx_mgmt.hrl).
-BADRPC, UNKNOWN, MISSING_PARAM, PARAM_TYPE, NOT_JSON, CLIENT_OFFLINE, BAD_TOPIC, BAD_QOS = (
+BADRPC, UNKNOWN, MISSING_PARAM, PARAM_TYPE, CLIENT_OFFLINE, BAD_TOPIC, BAD_QOS = (
     101,
     102,
     107,
     108,
-    109,
     112,
     115,
     116,

@@ -22,7 +22,6 @@ from brookmq.api.legacy.framework import (
     paging,
 )
 from brookmq.api.v4.clients import on_node
-from brookmq.extensions.banned import KINDS
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
 
 V4_KINDS = ("clientid", "username", "peerhost")  # what EMQX 4 bans by (BrookMQ has more)
@@ -139,7 +138,8 @@ def _kind(call: Call, value: Any) -> str:
 def list_banned(call: Call) -> Ok:
     page, limit = paging(call)
     found = call.services.bans.find({}, page, limit)
-    rows = [{**row, "until": row["until"] or "infinity"} for row in found.data if row["as"] in KINDS]
+    # Bans by pattern or network (v5's kinds) have no v4 form and are left out of the page.
+    rows = [{**row, "until": row["until"] or "infinity"} for row in found.data if row["as"] in V4_KINDS]
     return paged(found, rows, False)
 
 
