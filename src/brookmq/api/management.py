@@ -4,6 +4,8 @@ other path is minirest's 404 ``Not found.`` And the dashboard listener's: ``/api
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -30,14 +32,18 @@ def create_management_app(services: Services, max_body_size: int) -> ASGIApp:
         routes=[Route("/status", status, methods=["GET"]), Mount(v4.PREFIX, v4.create_app(services))],
         exception_handlers={404: not_found, 405: not_found},
     )
-    return BodyLimit(app, max_body_size)
+    return BodyLimit(app, max_body_size, _uploads(services))
+
+
+def _uploads(services: Services) -> dict[str, Callable[[], int]]:
+    largest = services.publisher.largest_body
+    return {v4.PREFIX + "/mqtt/publish": largest, v4.PREFIX + "/mqtt/publish_batch": largest}
 
 
 def with_legacy(v5_app: ASGIApp, services: Services, max_body_size: int) -> ASGIApp:
     """The dashboard listener's app: ``/api/v4/...`` to the legacy dialect, the rest to ``v5_app``."""
-    legacy = BodyLimit(
-        Starlette(routes=[Mount(v4.PREFIX, v4.create_app(services, users=True))]), max_body_size
-    )
+    mounted = Starlette(routes=[Mount(v4.PREFIX, v4.create_app(services, users=True))])
+    legacy = BodyLimit(mounted, max_body_size, _uploads(services))
 
     async def dashboard(scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")

@@ -82,6 +82,11 @@ class Publisher:
             raise Refused(rc.QUOTA_EXCEEDED, "packet_too_large")  # 151, not 149: EMQX's answer
         return Message(topic, data, qos, retain, props or None, ORIGIN, None, self.broker.clock.time())
 
+    def largest_body(self) -> int:
+        """The request body a publish route must take: a message of the largest packet MQTT
+        takes, base64 or escaped in JSON."""
+        return 4 * self.broker.options.max_packet_size
+
     def publish(self, message: Message) -> Outcome:
         counters = self.broker.counters
         counters["messages.received"] += 1

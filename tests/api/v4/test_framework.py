@@ -64,6 +64,8 @@ def test_unknown_routes_and_bad_json(v4, api_node):
     assert v4.delete("/brokers").text == "Not found."  # a known path, another method
     reply = v4.request("GET", "/nodes", content=b"{not json", headers={"content-type": "application/json"})
     assert reply.status_code == 400 and reply.text == "Bad Request"
+    huge = v4.post("/mqtt/subscribe", content=b'{"topic":"t","clientid":"' + b"x" * 1_100_000 + b'"}')
+    assert huge.status_code == 413 and "larger than" in huge.text
     status = httpx.get(f"http://127.0.0.1:{api_node.mgmt_port}/status")
     assert status.status_code == 200 and "is started" in status.text
     assert httpx.get(f"http://127.0.0.1:{api_node.mgmt_port}/elsewhere").text == "Not found."
@@ -113,3 +115,8 @@ def test_the_dashboard_listener_serves_v4_to_dashboard_users_and_apps(api_node):
     mgmt = f"http://127.0.0.1:{api_node.mgmt_port}/api/v4/nodes"
     assert httpx.get(mgmt, auth=("admin", "public")).status_code == 401  # users only on the dashboard
     assert httpx.get(f"http://127.0.0.1:{api_node.api_port}/api/v5/status").status_code == 200  # v5 stays
+
+
+def test_a_message_of_the_largest_packet_can_be_published(v4):
+    big = v4.post("/mqtt/publish", json={"topic": "big/one", "payload": "x" * 1_000_000})
+    assert big.status_code == 200 and big.json() == {"code": 0}

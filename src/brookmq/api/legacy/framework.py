@@ -192,15 +192,19 @@ def build(
         routes=[
             StarletteRoute(r.path, _endpoint(r, services, realm, users), methods=[r.method]) for r in table
         ],
-        exception_handlers={HTTPException: _not_found},
+        exception_handlers={HTTPException: _http_error},
     )
     app.state.prefix = prefix
     return app
 
 
-async def _not_found(request: Request, exc: Exception) -> Response:
-    """minirest answers an unknown route, or a known path with another method, 404 ``Not found.``"""
-    return PlainTextResponse("Not found.", 404)
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """minirest answers an unknown route, or a known path with another method, 404 ``Not found.``;
+    a body over the limit is 413 (``BodyLimit``), in plain text too."""
+    status = getattr(exc, "status_code", 404)
+    if status in (404, 405):
+        return PlainTextResponse("Not found.", 404)
+    return PlainTextResponse(str(getattr(exc, "detail", "")), status)
 
 
 def node_of(call: Call) -> str:

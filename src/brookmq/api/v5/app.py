@@ -149,10 +149,7 @@ def create_app(services: Services, swagger: bool = True, max_body_size: int = 10
     app.add_middleware(_JsonOnly)
     app.add_middleware(_EncodedSlashes)
 
-    def publish_body() -> int:
-        """A message of the largest packet MQTT takes, base64 or escaped in JSON, fits."""
-        return 4 * services.broker.options.max_packet_size
-
-    uploads = {PREFIX + "/publish": publish_body, PREFIX + "/publish/bulk": publish_body}
+    largest = services.publisher.largest_body
+    uploads = {PREFIX + "/publish": largest, PREFIX + "/publish/bulk": largest}
     app.add_middleware(BodyLimit, max_size=max_body_size, larger=uploads)
     return app
