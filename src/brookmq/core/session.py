@@ -194,8 +194,6 @@ class Session:
             broker.drop(delivery.message, "qos0_msg")
             return
         queue = self.mqueue
-        if not isinstance(queue, deque):
-            queue = self.mqueue = deque()
         opts = self.options
         limit, byte_limit = opts.max_mqueue_len, opts.max_mqueue_bytes
         size = len(delivery.message.payload)
@@ -208,17 +206,25 @@ class Session:
             (limit and len(queue) >= limit) or (byte_limit and self.mqueue_bytes + size > byte_limit)
         ):
             # Like EMQX: a full queue drops its oldest messages to make room.
+            assert isinstance(queue, deque)
             oldest = queue.popleft()
             self._unqueued(oldest)
             self.mqueue_dropped += 1
             broker.drop(oldest.message, "queue_full")
             if store is not None:
                 store.delete_delivery(self, oldest)
-        queue.append(delivery)
-        self.mqueue_bytes += size
-        broker.queued_bytes += size
+        self._queued(delivery)
         if store is not None:
             store.save_delivery(self, delivery)
+
+    def _queued(self, delivery: Delivery) -> None:
+        """Put ``delivery`` at the end of the queue (made on first use) and count its bytes."""
+        if not isinstance(self.mqueue, deque):
+            self.mqueue = deque()
+        self.mqueue.append(delivery)
+        size = len(delivery.message.payload)
+        self.mqueue_bytes += size
+        self.broker.queued_bytes += size
 
     def _unqueued(self, delivery: Delivery) -> None:
         size = len(delivery.message.payload)
@@ -350,12 +356,7 @@ class Session:
             if delivery.packet_id:
                 self.inflight[delivery.packet_id] = delivery
             else:
-                if not isinstance(self.mqueue, deque):
-                    self.mqueue = deque()
-                self.mqueue.append(delivery)
-                size = len(delivery.message.payload)
-                self.mqueue_bytes += size
-                self.broker.queued_bytes += size
+                self._queued(delivery)
         if self.inflight:
             self._next_id = max(self.inflight) % 65535 + 1
         self.awaiting_rel = dict(awaiting_rel)

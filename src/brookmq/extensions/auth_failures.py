@@ -48,9 +48,8 @@ class AuthFailureBans(Hook):
         for kind, who in (("clientid", client.client_id), ("peerhost", client.peerhost)):
             if not who:
                 continue
-            count = self._failures[kind].add(who, now)
-            if count >= self.limits[kind]:
-                self._failures[kind].forget(who)
+            count = self._failures[kind].reached(who, now, self.limits[kind])
+            if count:
                 reason = f"{count} failed logins within {self.window_time:g} s"
                 try:
                     # New logins are refused; clients that did log in from there stay.

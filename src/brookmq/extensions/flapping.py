@@ -39,10 +39,9 @@ class FlappingDetector(Hook):
     def client_disconnected(self, client: Any, reason: str) -> None:
         client_id = client.client_id
         now = self.broker.clock.time()
-        count = self._disconnects.add(client_id, now)
-        if count < self.max_count:
+        count = self._disconnects.reached(client_id, now, self.max_count)
+        if not count:
             return
-        self._disconnects.forget(client_id)
         reason_text = f"{count} disconnects within {self.window_time:g} s"
         try:
             self.banned.add("clientid", client_id, BY, reason_text, now, now + self.ban_time)

@@ -23,8 +23,14 @@ class RecentEvents:
         self._forget_quiet(now)
         return len(events)
 
-    def forget(self, key: str) -> None:
+    def reached(self, key: str, now: float, limit: int) -> int:
+        """Record one event of ``key``; when that makes ``limit`` within the window, forget the
+        key and return the count (the caller bans it), else 0."""
+        count = self.add(key, now)
+        if count < limit:
+            return 0
         self._events.pop(key, None)
+        return count
 
     def _forget_quiet(self, now: float) -> None:
         """Drop the keys with nothing in the window (each time the table has doubled: constant

@@ -129,7 +129,7 @@ def delete_deactivated(call: Call) -> Ok:
 # ---------------------------------------------------------------- banned
 
 
-def _kind(call: Call, value: Any) -> str:
+def _kind(value: Any) -> str:
     if value not in V4_KINDS:
         raise LegacyError(PARAM_TYPE, f"value of 'as' must be one of: {list(V4_KINDS)}")
     return str(value)
@@ -147,7 +147,7 @@ def create_ban(call: Call) -> Ok:
     missing = [name for name in ("who", "as") if not call.params.get(name)]
     if missing:
         raise LegacyError(MISSING_PARAM, f"missing mandatory params: {missing}")
-    kind, who = _kind(call, call.params["as"]), call.params["who"]
+    kind, who = _kind(call.params["as"]), call.params["who"]
     if not isinstance(who, str):
         raise LegacyError(PARAM_TYPE, "who: must be a string")
     now = time.time()
@@ -166,7 +166,7 @@ def create_ban(call: Call) -> Ok:
 
 
 def delete_ban(call: Call) -> Ok:
-    kind = _kind(call, call.path["as"])
+    kind = _kind(call.path["as"])
     try:
         call.services.bans.delete(kind, call.path["who"])
     except NotFound:

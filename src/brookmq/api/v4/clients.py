@@ -23,7 +23,14 @@ from brookmq.service.errors import Invalid, NotFound
 from brookmq.service.subscriptions import SubscriptionQuery
 
 _COUNTERS = ("recv_cnt", "recv_msg", "recv_oct", "recv_pkt", "send_cnt", "send_msg", "send_oct", "send_pkt")
-_UNSERVED_FILTERS = ("zone", "proto_name", "_gte_mqueue_len", "_lte_mqueue_len", "_gte_mqueue_dropped")
+_UNSERVED_FILTERS = (
+    "zone",
+    "proto_name",
+    "_gte_mqueue_len",
+    "_lte_mqueue_len",
+    "_gte_mqueue_dropped",
+    "_lte_mqueue_dropped",
+)
 
 
 def datetime(epoch: float | None) -> str | None:
