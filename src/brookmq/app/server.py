@@ -98,7 +98,7 @@ class BrookMQ:
                 dashboard.token_expired_time,
                 dashboard.default_password,
             ),
-            ApiKeys(collection(self.broker, "api_keys")),
+            ApiKeys(collection(self.broker, "api_keys"), default_app=self._default_app(settings)),
             self.banned,
             self.delayed,
             self.authentication,
@@ -191,14 +191,34 @@ class BrookMQ:
                 "!" * 78,
                 "!" * 78,
             )
-        bootstrap = self.settings.api_key.bootstrap_file
-        if bootstrap:
+        for setting, bootstrap in (
+            ("api_key.bootstrap_file", self.settings.api_key.bootstrap_file),
+            ("management.bootstrap_apps_file", self.settings.management.bootstrap_apps_file),
+        ):
+            if not bootstrap:
+                continue
             try:
                 loaded = self.services.api_keys.load_bootstrap(bootstrap)
             except OSError as exc:
-                log.error("api_key.bootstrap_file %s cannot be read: %s", bootstrap, exc.strerror)
+                log.error("%s %s cannot be read: %s", setting, bootstrap, exc.strerror)
             else:
                 log.info("%d API keys loaded from %s", loaded, bootstrap)
+        if self.services.api_keys.default_app_in_force():
+            log.warning(
+                "\n%s\nNo app (API key) exists yet, so /api/v4 takes EMQX 4's default application\n"
+                "'%s' with its well-known secret. Anyone who can reach the management API can\n"
+                "use it. Create an app (POST /api/v4/apps or /api/v5/api_key): that ends it. Or set\n"
+                'management.default_application.id to ""\n'
+                "(BROOKMQ_MANAGEMENT__DEFAULT_APPLICATION__ID=).\n%s",
+                "!" * 78,
+                self.settings.management.default_application.id,
+                "!" * 78,
+            )
+
+    @staticmethod
+    def _default_app(settings: Settings) -> tuple[str, str] | None:
+        default = settings.management.default_application
+        return (default.id, default.secret) if default.id else None
 
     async def stop(self) -> None:
         """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""

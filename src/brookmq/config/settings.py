@@ -347,11 +347,21 @@ class ManagementListenersSettings(_Model):
     http: ManagementHttpSettings = Field(default_factory=ManagementHttpSettings)
 
 
+class DefaultApplicationSettings(_Model):
+    """EMQX 4's default app, let in by the legacy dialects while no app (API key) exists at all;
+    an empty ``id`` turns it off."""
+
+    id: str = "admin"
+    secret: str = "public"
+
+
 class ManagementSettings(_Model):
     """``management``: EMQX 4's management listener, serving the legacy dialects (``/api/v4``);
     the dashboard's ``max_body_size`` and ``idle_timeout`` apply to it too."""
 
     listeners: ManagementListenersSettings = Field(default_factory=ManagementListenersSettings)
+    default_application: DefaultApplicationSettings = Field(default_factory=DefaultApplicationSettings)
+    bootstrap_apps_file: str = ""  # EMQX 4.4's: `appid:secret` lines, loaded at every start
 
 
 class ApiKeySettings(_Model):

@@ -7,11 +7,16 @@
   (``administrator``, ``viewer``, ``publisher``); at most 100 keys.
 * ``verify`` checks key, secret (constant time), enable and expiry.
 * The bootstrap file: ``key:secret`` or ``key:secret:role`` lines, loaded at every start.
+* v3/v4 apps: an app's ``app_id`` is the ``api_key`` (chosen, ``^[A-Za-z0-9]+[A-Za-z0-9-_]*$``),
+  its name is kept as ``app_name``; the v5 ``name`` is the app id (``app_<app id>`` when the id
+  does not start with a letter). EMQX 4's default application (``admin`` / ``public``) is let in
+  while no key exists at all (``verify_app``): creating the first one ends it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import re
 import secrets
@@ -27,6 +32,7 @@ from brookmq.service.errors import AlreadyExists, BadCredentials, Invalid, NotFo
 log = logging.getLogger("brookmq.api_keys")
 ROLES = ("administrator", "viewer", "publisher")
 NAME = re.compile(r"^[A-Za-z]+[A-Za-z0-9-_]*$")
+APP_ID = re.compile(r"^[A-Za-z0-9]+[A-Za-z0-9-_]*$")
 MAX_KEYS = 100
 BOOTSTRAP_PREFIX = "from_bootstrap_file_"
 _HASH = PasswordHash("sha256", "prefix")
@@ -48,10 +54,16 @@ def new_secret() -> str:
 
 
 class ApiKeys:
-    def __init__(self, keys: Collection, clock: Any = time) -> None:
+    def __init__(
+        self, keys: Collection, clock: Any = time, default_app: tuple[str, str] | None = None
+    ) -> None:
         self.keys = keys
         self.clock = clock
+        self.default_app = default_app  # (id, secret): EMQX 4's, while no key exists
         self._by_key = {doc["api_key"]: name for name, doc in keys.items()}
+
+    def default_app_in_force(self) -> bool:
+        return self.default_app is not None and len(self.keys) == 0
 
     def list(self) -> list[dict[str, Any]]:
         return [self._public(doc) for _, doc in self.keys.items()]
@@ -71,16 +83,22 @@ class ApiKeys:
         role: Any = "administrator",
         secret: str | None = None,
         api_key: str | None = None,
+        app_name: str | None = None,
     ) -> dict[str, Any]:
         """The new key, with its ``api_secret``: the only time the secret is shown. ``secret`` and
-        ``api_key`` are given by the bootstrap file only; otherwise they are made here."""
+        ``api_key`` are given by the bootstrap files and v3/v4 apps; otherwise they are made here."""
         if not isinstance(name, str) or not 1 <= len(name) <= 256 or not NAME.match(name):
             raise Invalid("must match ^[A-Za-z]+[A-Za-z0-9-_]*$ and be 1..256 characters", "name")
         if self.keys.get(name) is not None:
             raise AlreadyExists("name_already_existed")
         if len(self.keys) >= MAX_KEYS:
             raise Invalid("Maximum number of ApiKeys reached.")
-        doc = {"name": name, "api_key": api_key or key_of(name), "created_at": self.clock.time()}
+        api_key = api_key or key_of(name)
+        if api_key in self._by_key:
+            raise AlreadyExists("already_existed")
+        doc = {"name": name, "api_key": api_key, "created_at": self.clock.time()}
+        if app_name is not None:
+            doc["app_name"] = app_name
         doc.update(self._checked(desc, enable, expired_at, role))
         secret = secret or new_secret()
         salt = _HASH.new_salt()
@@ -89,13 +107,46 @@ class ApiKeys:
         self._by_key[doc["api_key"]] = name
         return {**self._public(doc), "api_secret": secret}
 
+    def create_app(self, app_id: Any, secret: Any = None, **fields: Any) -> dict[str, Any]:
+        """A v3/v4 app: the key ``app_id``, its v5 name made from it; ``fields`` as ``create``'s."""
+        if not isinstance(app_id, str) or not 1 <= len(app_id) <= 256 or not APP_ID.match(app_id):
+            raise Invalid("must match ^[A-Za-z0-9]+[A-Za-z0-9-_]*$ and be 1..256 characters", "app_id")
+        if secret is not None and (not isinstance(secret, str) or not 1 <= len(secret) <= 256):
+            raise Invalid("must be a string of 1..256 characters", "secret")
+        if app_id in self._by_key:
+            raise AlreadyExists("already_existed")
+        name = app_id if NAME.match(app_id) else f"app_{app_id}"
+        return self.create(name, secret=secret or None, api_key=app_id, **fields)
+
+    def name_of(self, api_key: str) -> str:
+        """The v5 name of the key (an app's ``app_id``)."""
+        name = self._by_key.get(api_key)
+        if name is None:
+            raise NotFound("not_found")
+        return name
+
+    def app_name(self, name: str) -> str:
+        """What a v3/v4 app calls itself: its ``name`` when made as one, else the v5 name."""
+        doc = self.keys.get(name)
+        if doc is None:
+            raise NotFound("Name NOT FOUND")
+        return str(doc.get("app_name", name))
+
     def update(
-        self, name: str, desc: Any = UNSET, enable: Any = UNSET, expired_at: Any = None, role: Any = UNSET
+        self,
+        name: str,
+        desc: Any = UNSET,
+        enable: Any = UNSET,
+        expired_at: Any = None,
+        role: Any = UNSET,
+        app_name: Any = UNSET,
     ) -> dict[str, Any]:
         """Omitted ``desc``/``enable``/``role`` stay; an omitted ``expired_at`` means never (EMQX)."""
         doc = self.keys.get(name)
         if doc is None:
             raise NotFound("Name NOT FOUND")
+        if app_name is not UNSET and (not isinstance(app_name, str) or len(app_name) > 256):
+            raise Invalid("must be a string of at most 256 characters", "name")
         doc.update(
             self._checked(
                 doc["desc"] if desc is UNSET else desc,
@@ -104,6 +155,8 @@ class ApiKeys:
                 doc["role"] if role is UNSET else role,
             )
         )
+        if app_name is not UNSET:
+            doc["app_name"] = app_name
         self.keys.put(name, doc)
         return self._public(doc)
 
@@ -127,6 +180,31 @@ class ApiKeys:
             raise BadCredentials("bad_key", "Check api_key/api_secret")
         return self._public(doc)
 
+    def verify_app(self, app_id: str, secret: str) -> dict[str, Any]:
+        """``verify``, and EMQX 4's default application while no key exists (the legacy dialects)."""
+        try:
+            return self.verify(app_id, secret)
+        except BadCredentials:
+            default = self.default_app
+            if (
+                default is None
+                or not self.default_app_in_force()
+                or not hmac.compare_digest(app_id.encode(), default[0].encode())
+                or not hmac.compare_digest(secret.encode(), default[1].encode())
+            ):
+                raise
+        now = self.clock.time()
+        return {
+            "name": app_id,
+            "api_key": app_id,
+            "enable": True,
+            "expired": False,
+            "expired_at": None,
+            "created_at": now,
+            "desc": "Default application",
+            "role": "administrator",
+        }
+
     def load_bootstrap(self, path: str | Path) -> int:
         """Load ``key:secret[:role]`` lines; a later line for the same key wins. A malformed line
         stops the load there (the lines before it stay); a line with a bad role is skipped."""
@@ -136,17 +214,21 @@ class ApiKeys:
                 continue
             parts = line.strip().split(":")
             if len(parts) not in (2, 3) or not all(parts[:2]):
-                log.error("api_key.bootstrap_file %s line %d: invalid_format; loading stops", path, number)
+                log.error("bootstrap file %s line %d: invalid_format; loading stops", path, number)
                 break
             key, secret = parts[0], parts[1]
             role = parts[2] if len(parts) == 3 else "administrator"
             if role not in ROLES:
-                log.error("api_key.bootstrap_file %s line %d: invalid_role %r", path, number, role)
+                log.error("bootstrap file %s line %d: invalid_role %r", path, number, role)
                 continue
             name = BOOTSTRAP_PREFIX + key_of(key)
             if self.keys.get(name) is not None:
                 self.delete(name)
-            self.create(name, "Bootstrapped From File", True, None, role, secret, api_key=key)
+            try:
+                self.create(name, "Bootstrapped From File", True, None, role, secret, api_key=key)
+            except (AlreadyExists, Invalid) as exc:
+                log.error("bootstrap file %s line %d: %s", path, number, exc.message)
+                continue
             loaded += 1
         return loaded
 

@@ -10,7 +10,7 @@ import httpx
 from tests.api.v4.conftest import v4_client
 from tests.api.v5.conftest import KEYS
 
-OPEN = {"/emqx_prometheus"}  # for scrapers: no credentials
+OPEN = {"/emqx_prometheus", "/auth"}  # for scrapers, and the login check: no credentials
 
 
 def test_the_root_lists_every_route_as_minirest_does(v4):

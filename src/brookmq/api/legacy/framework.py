@@ -28,7 +28,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from brookmq.core.text import unencodable
-from brookmq.service.errors import BadCredentials
+from brookmq.service.errors import BadCredentials, Invalid, ServiceError
 from brookmq.service.paging import MAX_LIMIT, Page
 from brookmq.service.services import Services
 
@@ -68,6 +68,7 @@ class Call:
     path: dict[str, str]
     body: Any  # the JSON body as sent (batch routes take arrays)
     role: str  # the app's; "" on a route that needs no credentials
+    source: str = ""  # the caller's address
 
 
 Handler = Callable[[Call], "Ok | Response | Awaitable[Ok | Response]"]
@@ -105,7 +106,7 @@ async def _role(services: Services, request: Request, users: bool) -> str | None
     if not sep:
         return None
     try:
-        return str(services.api_keys.verify(name, secret)["role"])
+        return str(services.api_keys.verify_app(name, secret)["role"])
     except BadCredentials:
         if not users:
             return None
@@ -161,7 +162,8 @@ def _endpoint(
             where = unencodable(body)
             if where is not None:
                 raise LegacyError(PARAM_TYPE, f"{where or 'body'}: is not valid UTF-8 text")
-            result = route.func(Call(services, params, dict(request.path_params), body, role))
+            source = request.client.host if request.client is not None else ""
+            result = route.func(Call(services, params, dict(request.path_params), body, role, source))
             if inspect.isawaitable(result):
                 result = await result
             if isinstance(result, Response):  # a route that is not JSON (Prometheus' text)
@@ -171,6 +173,10 @@ def _endpoint(
                 {"message": exc.message} if exc.code is None else {"code": exc.code, "message": exc.message}
             )
             return JSONResponse(error)
+        except Invalid as exc:  # what a route does not word itself: the field named
+            return JSONResponse({"code": PARAM_TYPE, "message": exc.message})
+        except ServiceError as exc:
+            return JSONResponse({"code": UNKNOWN, "message": exc.message})
         return JSONResponse(envelope(result))
 
     return endpoint
@@ -213,6 +219,14 @@ def node_of(call: Call) -> str:
     if node != call.services.node.name:
         raise LegacyError(BADRPC, f"badrpc: node {node} is not in the cluster")
     return node
+
+
+def required(call: Call, *names: str) -> list[Any]:
+    """The values of parameters that must be given: code 107 naming the missing ones."""
+    missing = [name for name in names if call.params.get(name) in (None, "")]
+    if missing:
+        raise LegacyError(MISSING_PARAM, f"missing mandatory params: {missing}")
+    return [call.params[name] for name in names]
 
 
 def integer(call: Call, name: str, default: int | None = None) -> int | None:

@@ -20,6 +20,7 @@ from brookmq.api.legacy.framework import (
     node_of,
     paged,
     paging,
+    required,
 )
 from brookmq.api.v4.clients import on_node
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
@@ -144,10 +145,8 @@ def list_banned(call: Call) -> Ok:
 
 
 def create_ban(call: Call) -> Ok:
-    missing = [name for name in ("who", "as") if not call.params.get(name)]
-    if missing:
-        raise LegacyError(MISSING_PARAM, f"missing mandatory params: {missing}")
-    kind, who = _kind(call.params["as"]), call.params["who"]
+    who, kind = required(call, "who", "as")
+    kind = _kind(kind)
     if not isinstance(who, str):
         raise LegacyError(PARAM_TYPE, "who: must be a string")
     now = time.time()
