@@ -55,8 +55,10 @@ class LocalClient:
         properties: dict[str, Any] | None = None,
         username: str | None = None,
     ) -> int:
-        """Publish like a client would; returns how many subscribers got the message."""
-        problem = topic_name_problem(topic, self.broker.options.max_topic_levels)
+        """Publish like a client would; returns how many subscribers got the message. The
+        broker's own ``$SYS/`` topics are not held to ``max_topic_levels`` (a client's limit)."""
+        levels = 0 if topic.startswith("$SYS/") else self.broker.options.max_topic_levels
+        problem = topic_name_problem(topic, levels)
         if problem:
             raise ValueError(problem)
         if retain and not self.broker.options.retain_available:

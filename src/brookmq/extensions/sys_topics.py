@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from brookmq.core.alarms import Alarm
 from brookmq.core.broker import Broker
 from brookmq.core.hooks import Hook
 
+log = logging.getLogger("brookmq.sys_topics")
 SYSDESCR = "BrookMQ"
 
 
@@ -63,7 +65,10 @@ class SysTopics(Hook):
         if not interval:
             return
         while True:
-            publish()
+            try:
+                publish()
+            except Exception:  # one bad round must not end the publishing for good
+                log.exception("publishing $SYS topics failed")
             await asyncio.sleep(interval)
 
     def _publish(self, suffix: str, payload: str) -> None:

@@ -155,6 +155,9 @@ class Client:
         info["is_expired"] = False
         info["enable_authn"] = True
         info["mountpoint"] = getattr(who, "mountpoint", "") or None
+        will = getattr(who, "will", None)
+        info["will_topic"] = will.topic if will is not None else None  # EMQX 3's, as the rest below
+        info["is_superuser"] = bool(getattr(who, "is_superuser", False))
         info["client_attrs"] = {}
         return info
 

@@ -7,10 +7,8 @@ import re
 
 import httpx
 
-from tests.api.v4.conftest import v4_client
+from tests.api.legacy import walk_routes
 from tests.api.v5.conftest import KEYS
-
-OPEN = {"/emqx_prometheus", "/auth"}  # for scrapers, and the login check: no credentials
 
 
 def test_the_root_lists_every_route_as_minirest_does(v4):
@@ -24,38 +22,7 @@ def test_the_root_lists_every_route_as_minirest_does(v4):
 
 
 def test_every_listed_route_answers_for_each_credential(api_node):
-    """No credential: 401 plain text with minirest's realm; bad: the same; a role: 403 for what
-    it may not do, else 200 with a numeric code or a message (bad or missing parameters
-    included); never 500."""
-    with v4_client(api_node) as admin:
-        listed = admin.get("/").json()["data"]
-    node = admin_node(api_node)
-    for role in (None, "viewer", "publisher", "administrator"):
-        with v4_client(api_node, role) as client:
-            for route in listed:
-                path = re.sub(r":\w+", "nobody", route["path"].replace(":node", node))
-                reply = client.request(route["method"], path)
-                assert reply.status_code < 500, (role, route)
-                may = role == "administrator" or (role == "viewer" and route["method"] == "GET")
-                may = may or (role == "publisher" and route["path"].startswith("/mqtt/publish"))
-                if route["path"] in OPEN:
-                    assert reply.status_code == 200, (role, route)
-                elif role is None:
-                    assert reply.status_code == 401 and reply.text == "UNAUTHORIZED"
-                    assert reply.headers["www-authenticate"] == 'Basic Realm="minirest-server"'
-                elif not may:
-                    assert reply.status_code == 403, (role, route)
-                else:  # a numeric code, or only a message as EMQX 4's handlers answer some errors
-                    body = reply.json()
-                    assert reply.status_code == 200, (role, route)
-                    assert isinstance(body.get("code"), int) or set(body) == {"message"}, (role, route)
-    with httpx.Client(base_url=f"http://127.0.0.1:{api_node.mgmt_port}/api/v4", auth=("nope", "bad")) as bad:
-        assert bad.get("/nodes").status_code == 401
-
-
-def admin_node(api_node) -> str:
-    with v4_client(api_node) as admin:
-        return admin.get("/nodes").json()["data"][0]["node"]
+    walk_routes(api_node, "/api/v4")
 
 
 def test_unknown_routes_and_bad_json(v4, api_node):

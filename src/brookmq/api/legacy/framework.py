@@ -78,7 +78,7 @@ Handler = Callable[[Call], "Ok | Response | Awaitable[Ok | Response]"]
 class Route:
     name: str
     method: str
-    path: str  # "/nodes/{node}/stats"
+    path: str  # "/nodes/{node}/stats"; served with and without a trailing slash
     func: Handler
     descr: str
     open: bool = False  # needs no credentials
@@ -196,12 +196,21 @@ def build(
     table = [Route("list_routes", "GET", "/", listing, "List the API's routes"), *routes]
     app = Starlette(
         routes=[
-            StarletteRoute(r.path, _endpoint(r, services, realm, users), methods=[r.method]) for r in table
+            StarletteRoute(path, _endpoint(r, services, realm, users), methods=[r.method])
+            for r in table
+            for path in _with_and_without_slash(r.path)
         ],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.prefix = prefix
     return app
+
+
+def _with_and_without_slash(path: str) -> tuple[str, ...]:
+    """``/brokers/`` and ``/brokers`` alike: EMQX 3 lists the one, scripts call the other."""
+    if path == "/":
+        return (path,)
+    return (path, path.rstrip("/")) if path.endswith("/") else (path, path + "/")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -211,6 +220,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if status in (404, 405):
         return PlainTextResponse("Not found.", 404)
     return PlainTextResponse(str(getattr(exc, "detail", "")), status)
+
+
+def on_node(name: str, method: str, path: str, func: Handler, descr: str) -> list[Route]:
+    """A cluster route and its ``/nodes/{node}`` form."""
+    return [
+        Route(name, method, path, func, descr),
+        Route(f"{name}_on_node", method, f"/nodes/{{node}}{path}", func, f"{descr} on a node"),
+    ]
 
 
 def node_of(call: Call) -> str:

@@ -18,11 +18,11 @@ from brookmq.api.legacy.framework import (
     Route,
     integer,
     node_of,
+    on_node,
     paged,
     paging,
     required,
 )
-from brookmq.api.v4.clients import on_node
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
 
 V4_KINDS = ("clientid", "username", "peerhost")  # what EMQX 4 bans by (BrookMQ has more)
@@ -140,7 +140,11 @@ def list_banned(call: Call) -> Ok:
     page, limit = paging(call)
     found = call.services.bans.find({}, page, limit)
     # Bans by pattern or network (v5's kinds) have no v4 form and are left out of the page.
-    rows = [{**row, "until": row["until"] or "infinity"} for row in found.data if row["as"] in V4_KINDS]
+    rows = [
+        {**row, "at": int(row["at"]), "until": int(row["until"]) if row["until"] else "infinity"}
+        for row in found.data
+        if row["as"] in V4_KINDS
+    ]
     return paged(found, rows, False)
 
 

@@ -15,6 +15,7 @@ from brookmq.api.legacy.framework import (
     boolean,
     integer,
     node_of,
+    on_node,
     paged,
     paging,
 )
@@ -22,7 +23,7 @@ from brookmq.service.clients import ClientQuery
 from brookmq.service.errors import Invalid, NotFound
 from brookmq.service.subscriptions import SubscriptionQuery
 
-_COUNTERS = ("recv_cnt", "recv_msg", "recv_oct", "recv_pkt", "send_cnt", "send_msg", "send_oct", "send_pkt")
+COUNTERS = ("recv_cnt", "recv_msg", "recv_oct", "recv_pkt", "send_cnt", "send_msg", "send_oct", "send_pkt")
 _UNSERVED_FILTERS = (
     "zone",
     "proto_name",
@@ -71,7 +72,7 @@ def client(info: dict[str, Any]) -> dict[str, Any]:
     }
     if "disconnected_at" in info:
         out["disconnected_at"] = datetime(info["disconnected_at"])
-    out.update({key: info[key] for key in _COUNTERS if key in info})
+    out.update({key: info[key] for key in COUNTERS if key in info})
     return out
 
 
@@ -162,13 +163,17 @@ def list_subscriptions(call: Call) -> Ok:
     return paged(found, [_subscription(r) for r in found.data], filtered and "topic" not in call.params)
 
 
-def lookup_subscriptions(call: Call) -> Ok:
+def subscriptions_of(call: Call) -> list[dict[str, Any]]:
+    """The ``{clientid}``'s subscriptions (the service's rows), none for an unknown client."""
     node_of(call)
     try:
-        rows = call.services.clients.subscriptions(call.path["clientid"])
+        return call.services.clients.subscriptions(call.path["clientid"])
     except NotFound:
-        rows = []
-    return Ok([_subscription(r) for r in rows])
+        return []
+
+
+def lookup_subscriptions(call: Call) -> Ok:
+    return Ok([_subscription(r) for r in subscriptions_of(call)])
 
 
 def list_routes(call: Call) -> Ok:
@@ -182,14 +187,6 @@ def lookup_routes(call: Call) -> Ok:
         return Ok(call.services.topics.get(call.path["topic"]))
     except (NotFound, Invalid):
         return Ok([])
-
-
-def on_node(name: str, method: str, path: str, func: Any, descr: str) -> list[Route]:
-    """A cluster route and its ``/nodes/{node}`` form."""
-    return [
-        Route(name, method, path, func, descr),
-        Route(f"{name}_on_node", method, f"/nodes/{{node}}{path}", func, f"{descr} on a node"),
-    ]
 
 
 ROUTES = [

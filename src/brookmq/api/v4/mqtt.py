@@ -141,6 +141,9 @@ def _single(do: Callable[[Call, dict[str, Any]], object]) -> Callable[[Call], Ok
     return run
 
 
+subscribe, unsubscribe = _single(_subscribe_one), _single(_unsubscribe_one)
+
+
 def _batch(do: Any, keys: tuple[str, ...]) -> Any:
     """A batch route: a JSON array of what the single route takes; one result per item."""
 
@@ -166,8 +169,8 @@ def _batch(do: Any, keys: tuple[str, ...]) -> Any:
 
 ROUTES = [
     Route("mqtt_publish", "POST", "/mqtt/publish", publish, "Publish a MQTT message"),
-    Route("mqtt_subscribe", "POST", "/mqtt/subscribe", _single(_subscribe_one), "Subscribe a topic"),
-    Route("mqtt_unsubscribe", "POST", "/mqtt/unsubscribe", _single(_unsubscribe_one), "Unsubscribe a topic"),
+    Route("mqtt_subscribe", "POST", "/mqtt/subscribe", subscribe, "Subscribe a topic"),
+    Route("mqtt_unsubscribe", "POST", "/mqtt/unsubscribe", unsubscribe, "Unsubscribe a topic"),
     Route(
         "mqtt_publish_batch", "POST", "/mqtt/publish_batch", _batch(_publish_one, ("topic",)), "Batch publish"
     ),

@@ -39,7 +39,7 @@ def _broker(call: Call) -> dict[str, Any]:
     }
 
 
-def _node(call: Call) -> dict[str, Any]:
+def node_info(call: Call) -> dict[str, Any]:
     info = call.services.node.info()
     return {
         "node": info["node"],
@@ -70,12 +70,12 @@ def get_broker(call: Call) -> Ok:
 
 
 def list_nodes(call: Call) -> Ok:
-    return Ok([_node(call)])
+    return Ok([node_info(call)])
 
 
 def get_node(call: Call) -> Ok:
     node_of(call)
-    return Ok(_node(call))
+    return Ok(node_info(call))
 
 
 def list_stats(call: Call) -> Ok:

@@ -63,10 +63,12 @@ FIELDS = [
     "send_msg",
     "send_msg.dropped.too_large",
 ]
+_KNOWN = frozenset(FIELDS)
 
 
 def client_object(info: dict[str, Any], fields: list[str] | None = None) -> dict[str, Any]:
-    out = {k: (rfc3339_ms(v) if k in _TIMES else v) for k, v in info.items()}
+    """EMQX 5's fields only (the service knows more, for the legacy dialects)."""
+    out = {k: (rfc3339_ms(v) if k in _TIMES else v) for k, v in info.items() if k in _KNOWN}
     if fields is not None:
         out = {k: out.get(k) for k in fields}
     return out

@@ -1,0 +1,48 @@
+"""What every legacy dialect's route list must hold to: each listed route, as each kind of
+credential, answers as minirest does, and never 500."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.api.v5.conftest import KEYS
+from tests.durability.process import BrokerProcess
+
+OPEN = {"/emqx_prometheus", "/auth"}  # for scrapers, and the login check: no credentials
+DASHBOARD_USER = ("admin", "public")  # the default dashboard user: an administrator
+
+
+def walk_routes(node: BrokerProcess, prefix: str) -> None:
+    """No credential or a bad one: 401 plain text with minirest's realm; a role: 403 for what it
+    may not do, else 200 with a numeric code or a message (bad or missing parameters included).
+    Apps on the management listener, and the dashboard user on the dashboard listener."""
+    mgmt = f"http://127.0.0.1:{node.mgmt_port}{prefix}"
+    with httpx.Client(base_url=mgmt, auth=KEYS["administrator"], timeout=10) as admin:
+        listed = admin.get("/").json()["data"]
+        name = admin.get("/nodes").json()["data"][0]["node"]
+    assert listed and all(set(route) == {"name", "method", "path", "descr"} for route in listed)
+    callers = [(mgmt, None, None), (mgmt, ("nope", "bad"), None)]
+    callers += [(mgmt, KEYS[role], role) for role in ("viewer", "publisher", "administrator")]
+    callers.append((f"http://127.0.0.1:{node.api_port}{prefix}", DASHBOARD_USER, "administrator"))
+    for base, auth, role in callers:
+        with httpx.Client(base_url=base, auth=auth, timeout=10) as client:
+            for route in listed:
+                path = re.sub(r":\w+", "nobody", route["path"].replace(":node", name))
+                reply = client.request(route["method"], path)
+                where = (base, role, route)
+                assert reply.status_code < 500, where
+                may = role == "administrator" or (role == "viewer" and route["method"] == "GET")
+                may = may or (role == "publisher" and route["path"].startswith("/mqtt/publish"))
+                if route["path"] in OPEN:
+                    assert reply.status_code == 200, where
+                elif role is None:
+                    assert reply.status_code == 401 and reply.text == "UNAUTHORIZED", where
+                    assert reply.headers["www-authenticate"] == 'Basic Realm="minirest-server"'
+                elif not may:
+                    assert reply.status_code == 403, where
+                else:  # a numeric code, or only a message as EMQX's handlers answer some errors
+                    body = reply.json()
+                    assert reply.status_code == 200, where
+                    assert isinstance(body.get("code"), int) or set(body) == {"message"}, where
