@@ -3,7 +3,7 @@ and the users of the built-in database authenticator (passwords are never shown)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from brookmq.extensions.authn.builtin_db import BuiltinDatabase, UserExists
 from brookmq.extensions.authn.chain import Authentication, Authenticator
@@ -102,13 +102,10 @@ class Authn:
         limit: int,
     ) -> Page:
         """Users in the order they were added; ``like_user_id`` is a substring (no ``count``)."""
-        db = self._database(authenticator_id)
-        prefix = f"{db.user_id_type}:"
         rows = (
             {"user_id": doc["user_id"], "is_superuser": doc["is_superuser"]}
-            for key, doc in db.users.items()
-            if key.startswith(prefix)
-            and (is_superuser is None or doc["is_superuser"] == is_superuser)
+            for doc in self._database(authenticator_id).records()
+            if (is_superuser is None or doc["is_superuser"] == is_superuser)
             and (like_user_id is None or like_user_id in doc["user_id"])
         )
         if like_user_id is not None:
@@ -125,13 +122,17 @@ class Authn:
     async def add_user(
         self, authenticator_id: str, user_id: str, password: str, is_superuser: bool
     ) -> dict[str, Any]:
+        return await self._add(self._database(authenticator_id), user_id, password, is_superuser)
+
+    async def _add(
+        self, db: BuiltinDatabase, user_id: str, password: str, is_superuser: bool
+    ) -> dict[str, Any]:
         if not user_id:
             raise Invalid("must not be empty", "user_id")
         if len(user_id) > 1024 or any(c in user_id for c in "\x00\r\n"):
             # as MQTT carries a username or client id: no NUL; no line breaks (they would forge
             # log lines); bounded
             raise Invalid("must be at most 1024 characters, without NUL, CR or LF", "user_id")
-        db = self._database(authenticator_id)
         try:
             return db.add_user(user_id, password, is_superuser, hashed=await db.credential(password))
         except UserExists:
@@ -142,7 +143,11 @@ class Authn:
     ) -> dict[str, Any]:
         if password is None and is_superuser is None:
             raise Invalid("give password and/or is_superuser")
-        db = self._database(authenticator_id)
+        return await self._update(self._database(authenticator_id), user_id, password, is_superuser)
+
+    async def _update(
+        self, db: BuiltinDatabase, user_id: str, password: str | None, is_superuser: bool | None
+    ) -> dict[str, Any]:
         hashed = await db.credential(password) if password is not None else None
         found = db.update_user(user_id, password, is_superuser, hashed=hashed)
         if found is None:
@@ -152,3 +157,41 @@ class Authn:
     def delete_user(self, authenticator_id: str, user_id: str) -> None:
         if not self._database(authenticator_id).delete_user(user_id):
             raise NotFound("User not found")
+
+    # ------------------------------------------------ the v3/v4 views (auth_clientid, auth_username)
+
+    def _view(self, user_id_type: Literal["username", "clientid"]) -> BuiltinDatabase:
+        """The built-in database seen by ``user_id_type``; NotFound ``not_started`` while no
+        built-in database authenticator is in the chain (as EMQX 4 without emqx_auth_mnesia)."""
+        found = self.authentication.get(BuiltinDatabase.id)
+        if not isinstance(found, BuiltinDatabase):
+            raise NotFound("not_started", "authenticator")
+        return found.view(user_id_type)
+
+    def view_users(
+        self, user_id_type: Literal["username", "clientid"], like: str | None, page: int, limit: int
+    ) -> Page:
+        """Newest first, as EMQX 4; ``like`` a substring."""
+        rows = [r for r in self._view(user_id_type).records() if like is None or like in r["user_id"]]
+        order = {id(row): i for i, row in enumerate(rows)}  # ties in the same ms: the later first
+        rows.sort(key=lambda r: (r["created_at"] or 0, order[id(r)]), reverse=True)
+        return page_of(iter(rows), page, limit, len(rows))
+
+    def view_user(self, user_id_type: Literal["username", "clientid"], user_id: str) -> dict[str, Any]:
+        found = next((r for r in self._view(user_id_type).records() if r["user_id"] == user_id), None)
+        if found is None:
+            raise NotFound("User not found")
+        return found
+
+    async def add_to_view(
+        self, user_id_type: Literal["username", "clientid"], user_id: str, password: str
+    ) -> dict[str, Any]:
+        return await self._add(self._view(user_id_type), user_id, password, False)
+
+    async def update_in_view(
+        self, user_id_type: Literal["username", "clientid"], user_id: str, password: str
+    ) -> dict[str, Any]:
+        return await self._update(self._view(user_id_type), user_id, password, None)
+
+    def delete_from_view(self, user_id_type: Literal["username", "clientid"], user_id: str) -> None:
+        self._view(user_id_type).delete_user(user_id)

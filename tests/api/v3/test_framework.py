@@ -8,9 +8,18 @@ import httpx
 
 from tests.api.legacy import walk_routes
 
-# Seed 000's `GET /api/v3/` list, less what later issues bring (rules, plugins) and
-# auth_clientid / auth_username (the next slice).
+# Seed 000's `GET /api/v3/` list, less what later issues bring (rules, plugins).
 SEED_ROUTES = {
+    ("GET", "/auth_clientid"),
+    ("GET", "/auth_clientid/:clientid"),
+    ("POST", "/auth_clientid"),
+    ("PUT", "/auth_clientid/:clientid"),
+    ("DELETE", "/auth_clientid/:clientid"),
+    ("GET", "/auth_username"),
+    ("GET", "/auth_username/:username"),
+    ("POST", "/auth_username"),
+    ("PUT", "/auth_username/:username"),
+    ("DELETE", "/auth_username/:username"),
     ("POST", "/auth"),
     ("POST", "/users/"),
     ("GET", "/users/"),

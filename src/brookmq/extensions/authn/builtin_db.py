@@ -1,12 +1,16 @@
 """The built-in database authenticator (``password_based:built_in_database``).
 
-Users (``user_id``, salted password hash, ``is_superuser``) live in the store's ``authn_users``
-collection, keyed by ``user_id_type`` (``username`` or ``clientid``): one table, two views,
-which the v3/v4 ``auth_username`` / ``auth_clientid`` APIs share.
+Users (``user_id``, salted password hash, ``is_superuser``, ``created_at``) live in the store's
+``authn_users`` collection, keyed by ``user_id_type`` (``username`` or ``clientid``): one table,
+two views, which the v3/v4 ``auth_username`` / ``auth_clientid`` APIs share (``view``). A
+client is checked against the record of the authenticator's own id type and, when there is none,
+against the other view's (EMQX 4's ``emqx_auth_mnesia``, which looked up both): v5's users are
+all of the own type, so this matters only for what the legacy APIs made.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable
 from typing import Any, Literal
 
@@ -37,6 +41,10 @@ class BuiltinDatabase(Authenticator):
         self.users = users
         self.user_id_type = user_id_type
         self.password_hash = password_hash or PasswordHash()
+
+    def view(self, user_id_type: Literal["username", "clientid"]) -> BuiltinDatabase:
+        """The same table and hashing, seen by the other id type (the legacy APIs' views)."""
+        return BuiltinDatabase(self.users, user_id_type, self.password_hash)
 
     def _key(self, user_id: str) -> str:
         return f"{self.user_id_type}:{user_id}"
@@ -75,7 +83,9 @@ class BuiltinDatabase(Authenticator):
             return None
         superuser = doc["is_superuser"] if is_superuser is None else is_superuser
         if password is not None:
+            made = doc.get("created_at")
             doc = self._record(user_id, hashed or self._hashed(password), superuser)
+            doc["created_at"] = made
         doc["is_superuser"] = superuser
         self._put(user_id, doc)
         return {"user_id": user_id, "is_superuser": superuser}
@@ -87,6 +97,20 @@ class BuiltinDatabase(Authenticator):
         """``{user_id, is_superuser}``: never the hash or the salt."""
         doc = self._get(user_id)
         return None if doc is None else {"user_id": user_id, "is_superuser": doc["is_superuser"]}
+
+    def records(self) -> list[dict[str, Any]]:
+        """``{user_id, is_superuser, created_at (epoch ms, None before it was kept)}`` of this
+        view, in the order they were added."""
+        prefix = f"{self.user_id_type}:"
+        return [
+            {
+                "user_id": doc["user_id"],
+                "is_superuser": doc["is_superuser"],
+                "created_at": doc.get("created_at"),
+            }
+            for key, doc in self.users.items()
+            if key.startswith(prefix)
+        ]
 
     def _hashed(self, password: str) -> Credential:
         salt = self.password_hash.new_salt()
@@ -100,12 +124,21 @@ class BuiltinDatabase(Authenticator):
             "password_hash": password_hash,
             "salt": salt,
             "is_superuser": is_superuser,
+            "created_at": int(time.time() * 1000),
         }
+
+    def _record_of(self, client: Any) -> dict[str, Any] | None:
+        """The client's record: by the own id type, else by the other one (``emqx_auth_mnesia``)."""
+        for kind in (self.user_id_type, "clientid" if self.user_id_type == "username" else "username"):
+            user_id = client.username if kind == "username" else client.client_id
+            doc = self.users.get(f"{kind}:{user_id}") if user_id else None
+            if doc is not None:
+                return doc
+        return None
 
     def authenticate(self, client: Any, password: bytes | None) -> bool | int | Awaitable[Any] | None:
         """A slow hash (bcrypt, pbkdf2) answers with an awaitable: checked off the event loop."""
-        user_id = client.username if self.user_id_type == "username" else client.client_id
-        doc = self._get(user_id) if user_id else None
+        doc = self._record_of(client)
         if doc is None:
             return None
         try:
