@@ -8,7 +8,7 @@ import os
 import socket
 from pathlib import Path
 
-from brookmq.config.settings import Settings
+from brookmq.config.settings import HttpsListenerSettings, Settings
 from brookmq.transport.options import SslOptions, parse_bind
 from brookmq.transport.tls import server_context
 
@@ -34,9 +34,11 @@ def check(settings: Settings) -> None:
     if https.enable:
         _tls("dashboard.listeners.https", https.ssl_options, data_dir)
         _free("dashboard.listeners.https", *parse_bind(https.bind), taken)
-    management = settings.management.listeners.http
-    if management.enable:
-        _free("management.listeners.http", *parse_bind(management.bind), taken)
+    for name, http_options in settings.management.listeners.enabled():
+        where = f"management.listeners.{name}"
+        if isinstance(http_options, HttpsListenerSettings):
+            _tls(where, http_options.ssl_options, data_dir)
+        _free(where, *parse_bind(http_options.bind), taken)
 
 
 def _data_dir(data_dir: str) -> None:

@@ -20,6 +20,7 @@ from brookmq.config.settings import (
     BuiltinDatabaseSettings,
     BuiltinRulesSourceSettings,
     HttpAuthnSettings,
+    HttpsListenerSettings,
     Settings,
 )
 from brookmq.core.authz_cache import AuthzCacheOptions
@@ -122,29 +123,21 @@ class BrookMQ:
             DashboardListener(app, http.bind, limits=limits(http.max_connections)) if http.enable else None
         )
         self.dashboard_https = (
-            DashboardListener(
-                app,
-                https.bind,
-                Tls(
-                    server_context(https.ssl_options, settings.node.data_dir),
-                    https.ssl_options.handshake_timeout,
-                ),
-                limits(https.max_connections),
-            )
+            DashboardListener(app, https.bind, self._tls(https, settings), limits(https.max_connections))
             if https.enable
             else None
         )
-        management = settings.management.listeners.http
-        self.management = (
+        management_app = create_management_app(self.services, dashboard.max_body_size)
+        self.management = [
             DashboardListener(
-                create_management_app(self.services, dashboard.max_body_size),
-                management.bind,
-                limits=limits(management.max_connections),
-                name="management",
+                management_app,
+                options.bind,
+                self._tls(options, settings) if isinstance(options, HttpsListenerSettings) else None,
+                limits(options.max_connections),
+                name=f"management.listeners.{name}",
             )
-            if management.enable
-            else None
-        )
+            for name, options in settings.management.listeners.enabled()
+        ]
         live.install(self, self.config)
 
     @property
@@ -173,7 +166,7 @@ class BrookMQ:
         overridden = self.config.overridden()
         if overridden:
             log.info("settings changed through the API are in use for: %s", ", ".join(overridden))
-        for http in (self.dashboard, self.dashboard_https, self.management):
+        for http in (self.dashboard, self.dashboard_https, *self.management):
             if http is not None:
                 await http.start()
         log.info("BrookMQ node %s started", self.broker.node_name)
@@ -216,13 +209,18 @@ class BrookMQ:
             )
 
     @staticmethod
+    def _tls(options: HttpsListenerSettings, settings: Settings) -> Tls:
+        ssl = options.ssl_options
+        return Tls(server_context(ssl, settings.node.data_dir), ssl.handshake_timeout)
+
+    @staticmethod
     def _default_app(settings: Settings) -> tuple[str, str] | None:
         default = settings.management.default_application
         return (default.id, default.secret) if default.id else None
 
     async def stop(self) -> None:
         """Stop accepting, tell v5 clients the server is shutting down (0x8B), close."""
-        for http in (self.dashboard, self.dashboard_https, self.management):
+        for http in (self.dashboard, self.dashboard_https, *self.management):
             if http is not None:
                 await http.stop()
         await self.services.node.stop()

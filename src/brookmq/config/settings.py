@@ -302,22 +302,30 @@ class AuthFailureSettings(_Model):
     ban_time: Duration = Field(default=300.0, gt=0, le=31_536_000)
 
 
-class DashboardHttpSettings(_Model):
+class HttpListenerSettings(_Model):
+    """An HTTP listener of the management API; each kind below has its own address."""
+
     enable: bool = True
-    bind: str = "0.0.0.0:18083"
+    bind: str
     max_connections: int = Field(default=512, ge=1, le=65536)  # past it a new connection is closed
 
 
-class DashboardHttpsSettings(_Model):
+class HttpsListenerSettings(HttpListenerSettings):
     enable: bool = False
-    bind: str = "0.0.0.0:18084"
-    max_connections: int = Field(default=512, ge=1, le=65536)
     ssl_options: SslOptions = Field(default_factory=SslOptions)  # as the MQTT listeners'
 
     @field_validator("ssl_options", mode="before")
     @classmethod
     def _units(cls, value: Any) -> Any:
         return apply_units(value, SslOptions)
+
+
+class DashboardHttpSettings(HttpListenerSettings):
+    bind: str = "0.0.0.0:18083"
+
+
+class DashboardHttpsSettings(HttpsListenerSettings):
+    bind: str = "0.0.0.0:18084"
 
 
 class DashboardListenersSettings(_Model):
@@ -337,14 +345,34 @@ class DashboardSettings(_Model):
     idle_timeout: Duration = Field(default=15.0, gt=0, le=3600)  # for a request to arrive whole
 
 
-class ManagementHttpSettings(_Model):
-    enable: bool = True
+class ManagementHttpSettings(HttpListenerSettings):
     bind: str = "0.0.0.0:8081"  # EMQX 4.x's management listener
-    max_connections: int = Field(default=512, ge=1, le=65536)
+
+
+class ManagementHttpsSettings(HttpsListenerSettings):
+    bind: str = "0.0.0.0:8082"
+
+
+class LegacyHttpSettings(HttpListenerSettings):
+    enable: bool = False
+    bind: str = "0.0.0.0:8080"  # EMQX 3.x's and EMQ 2.x's
+
+
+class LegacyHttpsSettings(HttpsListenerSettings):
+    bind: str = "0.0.0.0:8443"
 
 
 class ManagementListenersSettings(_Model):
     http: ManagementHttpSettings = Field(default_factory=ManagementHttpSettings)
+    https: ManagementHttpsSettings = Field(default_factory=ManagementHttpsSettings)
+    http_legacy: LegacyHttpSettings = Field(default_factory=LegacyHttpSettings)
+    https_legacy: LegacyHttpsSettings = Field(default_factory=LegacyHttpsSettings)
+
+    def enabled(self) -> list[tuple[str, HttpListenerSettings]]:
+        """``(name, settings)`` of each one that is on."""
+        named: list[tuple[str, HttpListenerSettings]] = [("http", self.http), ("https", self.https)]
+        named += [("http_legacy", self.http_legacy), ("https_legacy", self.https_legacy)]
+        return [(name, options) for name, options in named if options.enable]
 
 
 class DefaultApplicationSettings(_Model):
