@@ -116,9 +116,13 @@ class Authz:
         self.authorization.changed()
         return done
 
+    def every_rule_entry(self, kind: Kind) -> list[dict[str, Any]]:
+        """``{username|clientid, rules}`` of everyone, in key order."""
+        return self._builtin().entries(kind)
+
     def rule_entries(self, kind: Kind, like: str | None, page: int, limit: int) -> Page:
         """``{username|clientid, rules}`` in key order; ``like`` is a substring (no ``count``)."""
-        entries = self._builtin().entries(kind)
+        entries = self.every_rule_entry(kind)
         if like is None:
             return page_of(iter(entries), page, limit, len(entries))
         return page_of((e for e in entries if like in e[kind]), page, limit)
@@ -171,3 +175,20 @@ class Authz:
     def delete_all_rules(self) -> None:
         self._builtin().clear()
         self.authorization.changed()
+
+    def append_rule(self, kind: Kind | Literal["all"], who: str, rule: Any) -> dict[str, Any]:
+        """One more rule for ``who`` (a username, a client id; everyone for ``all``), after the
+        ones it has (EMQX 4's ``POST /acl``); its normal form."""
+        current = self._builtin().rules(kind, who) or []
+        return self._set(kind, who, [*current, rule])[-1]
+
+    def remove_topic_rules(self, kind: Kind | Literal["all"], who: str, topic: str) -> None:
+        """Drop ``who``'s rules for ``topic`` (EMQX 4's ``DELETE /acl/.../topic/{topic}``)."""
+        builtin = self._builtin()
+        current = builtin.rules(kind, who) or []
+        kept = [rule for rule in current if rule["topic"] != topic]
+        if kept:
+            self._set(kind, who, kept)
+        elif current:
+            builtin.delete(kind, who)
+            self.authorization.changed()

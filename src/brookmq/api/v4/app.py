@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 
 from brookmq.api.legacy import access, auth_db
 from brookmq.api.legacy.framework import build
-from brookmq.api.v4 import admin, clients, mqtt, node
+from brookmq.api.v4 import acl, admin, clients, mqtt, node
 from brookmq.service.services import Services
 
 PREFIX = "/api/v4"
@@ -14,5 +14,13 @@ PREFIX = "/api/v4"
 
 def create_app(services: Services, users: bool = False) -> Starlette:
     """``users``: for the dashboard listener, where dashboard users log in with Basic too."""
-    routes = [*node.ROUTES, *clients.ROUTES, *mqtt.ROUTES, *admin.ROUTES, *access.ROUTES, *auth_db.ROUTES]
+    routes = [
+        *node.ROUTES,
+        *clients.ROUTES,
+        *mqtt.ROUTES,
+        *admin.ROUTES,
+        *access.ROUTES,
+        *auth_db.ROUTES,
+        *acl.ROUTES,
+    ]
     return build(PREFIX, routes, services, users=users)
