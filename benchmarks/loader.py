@@ -501,8 +501,9 @@ def open_idle(port: int, count: int) -> tuple[list[socket.socket], int, float]:
 
 def api(port: int, api_port: int, duration: float, quick: bool) -> dict[str, Any]:
     """BrookMQ's management API with 10,000 clients connected (2,000 quick): one keep-alive
-    HTTP client asking ``GET /api/v5/clients?page=1&limit=100``, then ``POST /api/v5/publish``,
-    back to back for half the duration each; requests/s and p99."""
+    HTTP client asking ``GET /api/v5/clients?page=1&limit=100``, then the same page of
+    ``/api/v4/clients?_page=1&_limit=100``, then ``POST /api/v5/publish``, back to back for a
+    third of the duration each; requests/s and p99, and what a v4 page costs against a v5 one."""
     count = 2000 if quick else 10000
     socks, done, _ = open_idle(port, count)
     base = f"http://127.0.0.1:{api_port}/api/v5"
@@ -513,13 +514,18 @@ def api(port: int, api_port: int, duration: float, quick: bool) -> dict[str, Any
             page = http.get("/clients", params={"page": 1, "limit": 100})
             assert page.status_code == 200 and len(page.json()["data"]) == 100, page.text
 
+        def v4_clients() -> None:
+            page = http.get(f"http://127.0.0.1:{api_port}/api/v4/clients", params={"_page": 1, "_limit": 100})
+            assert page.status_code == 200 and len(page.json()["data"]) == 100, page.text
+
         def publish() -> None:
             sent = http.post("/publish", json={"topic": "bench/idle/00001", "payload": "x" * 64})
             assert sent.status_code == 200, sent.text
 
-        for name, call in (("clients", clients), ("publish", publish)):
-            rps, p99 = _timed(call, duration / 2)
+        for name, call in (("clients", clients), ("v4_clients", v4_clients), ("publish", publish)):
+            rps, p99 = _timed(call, duration / 3)
             out[f"{name}_rps"], out[f"{name}_p99_ms"] = rps, p99
+        out["v4_page_cost"] = round(out["clients_rps"] / out["v4_clients_rps"], 2)
     for s in socks:
         s.close()
     return out

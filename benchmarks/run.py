@@ -46,6 +46,9 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "api": [
         ("clients_rps", "GET /clients?limit=100 req/s", True),
         ("clients_p99_ms", "GET /clients p99 ms", False),
+        ("v4_clients_rps", "GET /api/v4/clients?_limit=100 req/s", True),
+        ("v4_clients_p99_ms", "GET /api/v4/clients p99 ms", False),
+        ("v4_page_cost", "a v4 page's cost / a v5 page's", False),
         ("publish_rps", "POST /publish req/s", True),
         ("publish_p99_ms", "POST /publish p99 ms", False),
     ],

@@ -43,6 +43,11 @@ class ClientQuery:
     lte_created_at: float | None = None
     gte_connected_at: float | None = None
     lte_connected_at: float | None = None
+    proto_name: str | None = None  # "MQTT", or "MQIsdp" for 3.1
+    gte_mqueue_len: int | None = None
+    lte_mqueue_len: int | None = None
+    gte_mqueue_dropped: int | None = None
+    lte_mqueue_dropped: int | None = None
 
     @property
     def fuzzy(self) -> bool:
@@ -75,6 +80,17 @@ class ClientQuery:
         if self.proto_ver is not None:
             ver = self.proto_ver
             out.append(lambda c: getattr(c.who, "version", None) == ver)
+        if self.proto_name is not None:
+            name = self.proto_name
+            out.append(lambda c: ("MQIsdp" if getattr(c.who, "version", None) == 3 else "MQTT") == name)
+        if self.gte_mqueue_len is not None or self.lte_mqueue_len is not None:
+            out.append(_in_range(lambda c: len(c.session.mqueue), self.gte_mqueue_len, self.lte_mqueue_len))
+        if self.gte_mqueue_dropped is not None or self.lte_mqueue_dropped is not None:
+            out.append(
+                _in_range(
+                    lambda c: c.session.mqueue_dropped, self.gte_mqueue_dropped, self.lte_mqueue_dropped
+                )
+            )
         if self.gte_created_at is not None or self.lte_created_at is not None:
             out.append(_in_range(lambda c: c.session.created_at, self.gte_created_at, self.lte_created_at))
         if self.gte_connected_at is not None or self.lte_connected_at is not None:

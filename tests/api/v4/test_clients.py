@@ -7,7 +7,9 @@ import base64
 
 import paho.mqtt.client as mqtt
 
+from brookmq.mqtt import packets as pk
 from tests.api.v5.conftest import mqtt_client, prefix, wait_for  # noqa: F401
+from tests.durability.process import Wire
 from tests.interop.test_paho import subscribed
 
 
@@ -75,3 +77,33 @@ def test_publish_subscribe_unsubscribe_over_http(v4, mqtt_client, prefix):  # no
     assert batch["code"] == 0 and [r["code"] for r in batch["data"]] == [0, 115]
     garbled = v4.post("/mqtt/publish", content=b"{oops", headers={"content-type": "application/json"})
     assert garbled.status_code == 400 and garbled.text == "Bad Request"
+
+
+def test_proto_name_and_queue_filters(v4, api_node, mqtt_client, prefix):  # noqa: F811
+    mqtt_client(prefix + "old", protocol=mqtt.MQTTv31)
+    mqtt_client(prefix + "new", protocol=mqtt.MQTTv311)
+    old = v4.get("/clients", params={"_like_clientid": prefix, "proto_name": "MQIsdp"}).json()["data"]
+    assert [c["clientid"] for c in old] == [prefix + "old"] and old[0]["proto_name"] == "MQIsdp"
+    lasting = Wire(api_node.port, pk.MQTT_5)
+    props = {"session_expiry_interval": 60}
+    assert lasting.connect(prefix + "queued", clean_start=False, properties=props).reason_code == 0
+    lasting.send(pk.Subscribe(1, [(f"{prefix}/q", pk.SubscriptionOptions(1))]))
+    lasting.recv()
+    lasting.close()
+    pub = Wire(api_node.port)
+    assert pub.connect(prefix + "pub").reason_code == 0
+    for i in range(3):
+        pub.send(pk.Publish(f"{prefix}/q", b"m", 1, packet_id=i + 1))
+        pub.recv()  # PUBACK: queued by now
+    pub.close()
+
+    def ids(**params: object) -> list[str]:
+        found = v4.get("/clients", params={"_like_clientid": prefix, **params}).json()["data"]
+        return [c["clientid"] for c in found]
+
+    assert ids(_gte_mqueue_len=3) == [prefix + "queued"]
+    assert ids(_gte_mqueue_len=1, _lte_mqueue_len=2) == []
+    assert ids(_lte_mqueue_dropped=0, _gte_mqueue_len=3) == [prefix + "queued"]
+    assert ids(_gte_mqueue_dropped=1) == []
+    assert v4.get("/clients", params={"_gte_mqueue_len": "lots"}).json()["code"] == 108
+    assert v4.get("/clients", params={"zone": "default"}).json()["code"] == 102  # not served yet

@@ -31,6 +31,10 @@ def test_unknown_routes_and_bad_json(v4, api_node):
     assert v4.delete("/brokers").text == "Not found."  # a known path, another method
     reply = v4.request("GET", "/nodes", content=b"{not json", headers={"content-type": "application/json"})
     assert reply.status_code == 400 and reply.text == "Bad Request"
+    nan = v4.post("/acl", content=b'{"clientid": NaN}', headers={"content-type": "application/json"})
+    assert nan.status_code == 400 and nan.text == "Bad Request"  # Python's json takes NaN, JSON does not
+    huge = v4.post("/acl", content=b'[{"clientid": [1e400]}]', headers={"content-type": "application/json"})
+    assert huge.json() == {"code": 108, "message": "the number 1e400 is out of range"}  # never echoed as inf
     huge = v4.post("/mqtt/subscribe", content=b'{"topic":"t","clientid":"' + b"x" * 1_100_000 + b'"}')
     assert huge.status_code == 413 and "larger than" in huge.text
     status = httpx.get(f"http://127.0.0.1:{api_node.mgmt_port}/status")

@@ -16,6 +16,7 @@ import base64
 import binascii
 import inspect
 import json
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -89,6 +90,21 @@ class Route:
         return re.sub(r"\{(\w+)(:\w+)?\}", r":\1", self.path)
 
 
+class OutOfRange(Exception):
+    """A JSON number no float holds (``1e400``): answered 108, never echoed back as ``inf``."""
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise OutOfRange(text[:40])
+    return value
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")  # Python's json takes NaN and Infinity; JSON does not
+
+
 def _unauthorized(realm: str) -> Response:
     return PlainTextResponse("UNAUTHORIZED", 401, headers={"WWW-Authenticate": f'Basic Realm="{realm}"'})
 
@@ -152,7 +168,9 @@ def _endpoint(
         body: Any = None
         if raw.strip():
             try:
-                body = json.loads(raw)
+                body = json.loads(raw, parse_float=_finite, parse_constant=_not_json)
+            except OutOfRange as exc:
+                return JSONResponse({"code": PARAM_TYPE, "message": f"the number {exc} is out of range"})
             except ValueError:
                 return PlainTextResponse("Bad Request", 400)
         params: dict[str, Any] = dict(request.query_params)

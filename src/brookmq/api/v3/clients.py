@@ -154,7 +154,7 @@ def _with_client_id(func: Handler, default: str | None = None) -> Handler:
 
 
 def _kind(value: Any) -> str:
-    if value not in KINDS:
+    if not isinstance(value, str) or value not in KINDS:
         raise LegacyError(PARAM_TYPE, f"value of 'as' must be one of: {list(KINDS)}")
     return KINDS[value]
 

@@ -93,7 +93,7 @@ def _add_one(call: Call, item: Any) -> dict[str, Any]:
     ]
     if missing:
         raise LegacyError(MISSING_PARAM, f"missing mandatory params: {missing}")
-    if action not in _ACTIONS:
+    if not isinstance(action, str) or action not in _ACTIONS:
         raise LegacyError(PARAM_TYPE, "action: must be pub, sub or pubsub")
     rule = {"topic": topic, "action": _ACTIONS[str(action)], "permission": access}
     try:

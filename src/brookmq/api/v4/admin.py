@@ -215,10 +215,9 @@ def clean_client_acl_cache(call: Call) -> Ok:
 
 
 def set_keepalive(call: Call) -> Ok:
-    if "interval" not in call.params:
-        raise LegacyError(MISSING_PARAM, "params_not_found")
     interval = integer(call, "interval")
-    assert interval is not None
+    if interval is None:
+        raise LegacyError(MISSING_PARAM, "params_not_found")
     if not 0 <= interval <= 65535:
         raise LegacyError(UNKNOWN, "mqtt3.1.1 specification: keepalive must between 0~65535")
     try:

@@ -24,14 +24,7 @@ from brookmq.service.errors import Invalid, NotFound
 from brookmq.service.subscriptions import SubscriptionQuery
 
 COUNTERS = ("recv_cnt", "recv_msg", "recv_oct", "recv_pkt", "send_cnt", "send_msg", "send_oct", "send_pkt")
-_UNSERVED_FILTERS = (
-    "zone",
-    "proto_name",
-    "_gte_mqueue_len",
-    "_lte_mqueue_len",
-    "_gte_mqueue_dropped",
-    "_lte_mqueue_dropped",
-)
+_UNSERVED_FILTERS = ("zone",)
 
 
 def datetime(epoch: float | None) -> str | None:
@@ -102,8 +95,13 @@ def _query(call: Call) -> tuple[ClientQuery, bool]:
         lte_created_at=_epoch(call, "_lte_created_at"),
         gte_connected_at=_epoch(call, "_gte_connected_at"),
         lte_connected_at=_epoch(call, "_lte_connected_at"),
+        proto_name=str(call.params["proto_name"]) if "proto_name" in call.params else None,
+        gte_mqueue_len=integer(call, "_gte_mqueue_len"),
+        lte_mqueue_len=integer(call, "_lte_mqueue_len"),
+        gte_mqueue_dropped=integer(call, "_gte_mqueue_dropped"),
+        lte_mqueue_dropped=integer(call, "_lte_mqueue_dropped"),
     )
-    names = ("clientid", "username", "ip_address", "conn_state", "clean_start", "proto_ver")
+    names = ("clientid", "username", "ip_address", "conn_state", "clean_start", "proto_ver", "proto_name")
     fuzzy = ("_like_", "_gte_", "_lte_")
     filtered = any(k in call.params for k in names) or any(k.startswith(fuzzy) for k in call.params)
     return query, filtered
