@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import logging
@@ -204,6 +205,40 @@ class ApiKeys:
             "desc": "Default application",
             "role": "administrator",
         }
+
+    def stored(self) -> builtins.list[dict[str, Any]]:
+        """Every key as kept, the secret's salted hash included: for backups only."""
+        return [dict(doc) for _, doc in self.keys.items()]
+
+    def restorable(self, doc: Any) -> dict[str, Any]:
+        """A key from a backup (``stored``'s form), checked and ready for ``restore``."""
+        if not isinstance(doc, dict):
+            raise Invalid("must be an object", "app")
+        name, api_key = doc.get("name"), doc.get("api_key")
+        if not isinstance(name, str) or not NAME.match(name) or len(name) > 256:
+            raise Invalid("must match ^[A-Za-z]+[A-Za-z0-9-_]*$", "name")
+        if not isinstance(api_key, str) or not APP_ID.match(api_key) or len(api_key) > 256:
+            raise Invalid("must match ^[A-Za-z0-9]+[A-Za-z0-9-_]*$", "id")
+        if not isinstance(doc.get("salt"), str) or not isinstance(doc.get("secret_hash"), str):
+            raise Invalid("must be strings", "salt and secret_hash")
+        checked = self._checked(
+            doc.get("desc", ""), doc.get("enable", True), doc.get("expired_at"), doc.get("role")
+        )
+        kept = {"name": name, "api_key": api_key, "created_at": doc.get("created_at") or self.clock.time()}
+        kept.update(checked, salt=doc["salt"], secret_hash=doc["secret_hash"])
+        if isinstance(doc.get("app_name"), str):
+            kept["app_name"] = doc["app_name"]
+        return kept
+
+    def restore(self, kept: dict[str, Any]) -> None:
+        """Put what ``restorable`` made, in place of a key of the same name or api_key."""
+        for existing in (self._by_key.get(kept["api_key"]), kept["name"]):
+            if existing is not None and self.keys.get(existing) is not None:
+                self.delete(existing)
+        if len(self.keys) >= MAX_KEYS:
+            raise Invalid("Maximum number of ApiKeys reached.")
+        self.keys.put(kept["name"], kept)
+        self._by_key[kept["api_key"]] = kept["name"]
 
     def load_bootstrap(self, path: str | Path) -> int:
         """Load ``key:secret[:role]`` lines; a later line for the same key wins. A malformed line

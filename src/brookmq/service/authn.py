@@ -160,7 +160,7 @@ class Authn:
 
     # ------------------------------------------------ the v3/v4 views (auth_clientid, auth_username)
 
-    def _view(self, user_id_type: Literal["username", "clientid"]) -> BuiltinDatabase:
+    def view(self, user_id_type: Literal["username", "clientid"]) -> BuiltinDatabase:
         """The built-in database seen by ``user_id_type``; NotFound ``not_started`` while no
         built-in database authenticator is in the chain (as EMQX 4 without emqx_auth_mnesia)."""
         found = self.authentication.get(BuiltinDatabase.id)
@@ -172,13 +172,13 @@ class Authn:
         self, user_id_type: Literal["username", "clientid"], like: str | None, page: int, limit: int
     ) -> Page:
         """Newest first, as EMQX 4; ``like`` a substring."""
-        rows = [r for r in self._view(user_id_type).records() if like is None or like in r["user_id"]]
+        rows = [r for r in self.view(user_id_type).records() if like is None or like in r["user_id"]]
         order = {id(row): i for i, row in enumerate(rows)}  # ties in the same ms: the later first
         rows.sort(key=lambda r: (r["created_at"] or 0, order[id(r)]), reverse=True)
         return page_of(iter(rows), page, limit, len(rows))
 
     def view_user(self, user_id_type: Literal["username", "clientid"], user_id: str) -> dict[str, Any]:
-        found = next((r for r in self._view(user_id_type).records() if r["user_id"] == user_id), None)
+        found = next((r for r in self.view(user_id_type).records() if r["user_id"] == user_id), None)
         if found is None:
             raise NotFound("User not found")
         return found
@@ -186,12 +186,12 @@ class Authn:
     async def add_to_view(
         self, user_id_type: Literal["username", "clientid"], user_id: str, password: str
     ) -> dict[str, Any]:
-        return await self._add(self._view(user_id_type), user_id, password, False)
+        return await self._add(self.view(user_id_type), user_id, password, False)
 
     async def update_in_view(
         self, user_id_type: Literal["username", "clientid"], user_id: str, password: str
     ) -> dict[str, Any]:
-        return await self._update(self._view(user_id_type), user_id, password, None)
+        return await self._update(self.view(user_id_type), user_id, password, None)
 
     def delete_from_view(self, user_id_type: Literal["username", "clientid"], user_id: str) -> None:
-        self._view(user_id_type).delete_user(user_id)
+        self.view(user_id_type).delete_user(user_id)

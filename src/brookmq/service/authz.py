@@ -192,3 +192,7 @@ class Authz:
         elif current:
             builtin.delete(kind, who)
             self.authorization.changed()
+
+    def put_rules(self, kind: Kind | Literal["all"], who: str, rules: Any) -> None:
+        """``who``'s rules replaced by ``rules`` (a backup being restored)."""
+        self._set(kind, who, rules)

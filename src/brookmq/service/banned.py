@@ -98,3 +98,6 @@ class Bans:
 
     def clear(self) -> None:
         self.banned.clear()
+
+    def all(self) -> list[dict[str, Any]]:
+        return [ban_info(ban) for ban in self.banned.entries()]

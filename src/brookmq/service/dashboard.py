@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 import secrets
 import string
@@ -178,14 +179,35 @@ class DashboardUsers:
         self._store(username, _HASH.hash(password, salt), salt, role, description)
 
     def _store(self, username: str, password_hash: str, salt: str, role: str, description: str) -> None:
-        doc = {
-            "username": username,
-            "password_hash": password_hash,
-            "salt": salt,
-            "role": role,
-            "description": description,
-        }
-        self.users.put(username, doc)
+        self.users.put(username, _user_doc(username, password_hash, salt, role, description))
+
+    def stored(self) -> builtins.list[dict[str, Any]]:
+        """Every user as kept, hash and salt included: for backups only."""
+        return [dict(doc) for _, doc in self.users.items()]
+
+    def restorable(
+        self, username: Any, password_hash: Any, salt: Any, role: Any, description: Any, scheme: Any = ""
+    ) -> dict[str, Any]:
+        """A user from a backup, checked and ready for ``restore`` (``scheme``: one of
+        ``EMQX4_SCHEMES`` for EMQX 4's hashes, made bcrypt at the first login)."""
+        if not isinstance(username, str) or not USERNAME.match(username) or len(username) > 100:
+            raise Invalid("must match ^[_a-zA-Z0-9]+$ (at most 100 characters)", "username")
+        if (
+            not isinstance(password_hash, str)
+            or not isinstance(salt, str)
+            or not isinstance(description, str)
+        ):
+            raise Invalid("must be strings", "password, salt and tags")
+        _check_role(role)
+        if scheme and scheme not in EMQX4_SCHEMES:
+            raise Invalid(f"must be one of {', '.join(EMQX4_SCHEMES)}", "scheme")
+        doc = _user_doc(username, password_hash, salt, role, description)
+        return {**doc, "scheme": scheme} if scheme else doc
+
+    def restore(self, doc: dict[str, Any]) -> None:
+        """Put what ``restorable`` made, in place of a user of the same name (its tokens revoked)."""
+        self._revoke(doc["username"])
+        self.users.put(doc["username"], doc)
 
     @staticmethod
     def _public(doc: dict[str, Any]) -> dict[str, Any]:
@@ -211,6 +233,9 @@ class DashboardUsers:
             self._failed(username, source, now)
             raise BadCredentials("bad_password", "Auth failed")
         self._failures.pop((username, source), None)
+        if doc.get("scheme") in EMQX4_SCHEMES:  # imported from EMQX 4: bcrypt from now on
+            salt = _HASH.new_salt()
+            self._store(username, await _hashed(password, salt), salt, doc["role"], doc["description"])
         return str(doc["role"])
 
     async def login(self, username: Any, password: Any, source: str = "") -> tuple[str, str]:
@@ -285,11 +310,28 @@ class DashboardUsers:
         self.settings.put(_LOCKS, {"locks": locks})
 
 
+def _user_doc(username: str, password_hash: str, salt: str, role: str, description: str) -> dict[str, Any]:
+    return {
+        "username": username,
+        "password_hash": password_hash,
+        "salt": salt,
+        "role": role,
+        "description": description,
+    }
+
+
 async def _hashed(password: str, salt: str) -> str:
     return await HASHING.hash(_HASH, password, salt)
 
 
+# EMQX 4's dashboard hashes: the digest of a 4-byte salt and the password (md5; sha256 later).
+EMQX4_SCHEMES = {"emqx4:md5": PasswordHash("md5", "prefix"), "emqx4:sha256": PasswordHash("sha256", "prefix")}
+
+
 async def _verified(password: str, doc: dict[str, Any]) -> bool:
+    legacy = EMQX4_SCHEMES.get(doc.get("scheme", ""))
+    if legacy is not None:
+        return legacy.verify(password, bytes.fromhex(doc["salt"]), doc["password_hash"])
     return await HASHING.verify(_HASH, password, doc["salt"], doc["password_hash"])
 
 

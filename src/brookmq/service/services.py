@@ -14,6 +14,7 @@ from brookmq.service.alarms import Alarms
 from brookmq.service.api_keys import ApiKeys
 from brookmq.service.authn import Authn
 from brookmq.service.authz import Authz
+from brookmq.service.backup import Backup
 from brookmq.service.banned import Bans
 from brookmq.service.clients import Clients
 from brookmq.service.configs import ConfigPort, Configs
@@ -53,6 +54,7 @@ class Services:
     authz: Authz = field(init=False)
     listeners: Listeners = field(init=False)
     configs: Configs = field(init=False)
+    backup: Backup = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = Clients(self.broker)
@@ -68,3 +70,4 @@ class Services:
         self.configs = Configs(self.config)
         self.delayed = Delayed(self.broker, self.delayed_publish, self.config)
         self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)
+        self.backup = Backup(self.api_keys, self.users, self.bans, self.authn, self.authz, self.data_dir)

@@ -11,11 +11,14 @@ RULES = "/authorization/sources/built_in_database/rules"
 DENY_SECRET = [{"topic": "secret/#", "permission": "deny", "action": "subscribe"}]
 
 
-def suback(port: int, client_id: str, topic: str, username: str | None = None) -> int:
+def suback(
+    port: int, client_id: str, topic: str, username: str | None = None, password: str | None = None
+) -> int:
     """The SUBACK reason code a v5 client gets for ``topic``."""
     wire = Wire(port, pk.MQTT_5)
     try:
-        assert wire.connect(client_id, username=username).reason_code == 0
+        secret = None if password is None else password.encode()
+        assert wire.connect(client_id, username=username, password=secret).reason_code == 0
         wire.send(pk.Subscribe(1, [(topic, pk.SubscriptionOptions(1))]))
         ack = wire.recv()
         assert isinstance(ack, pk.Suback)

@@ -83,6 +83,7 @@ class Route:
     func: Handler
     descr: str
     open: bool = False  # needs no credentials
+    admin: bool = False  # administrators only, GET too (what hands out hashes: backups)
 
     @property
     def shown_path(self) -> str:
@@ -136,6 +137,8 @@ async def _role(services: Services, request: Request, users: bool) -> str | None
 def _allowed(route: Route, role: str) -> bool:
     if role == "administrator":
         return True
+    if route.admin:
+        return False
     if role == "viewer":
         return route.method == "GET"
     if role == "publisher":
@@ -248,9 +251,10 @@ def on_node(name: str, method: str, path: str, func: Handler, descr: str) -> lis
     ]
 
 
-def node_of(call: Call) -> str:
-    """The ``{node}`` of a node-scoped route: this node, or code 101 (badrpc) for another."""
-    node = call.path.get("node", call.services.node.name)
+def node_of(call: Call, node: Any = None) -> str:
+    """The ``{node}`` of a node-scoped route (or ``node`` given): this node, or code 101
+    (badrpc) for another."""
+    node = call.path.get("node", call.services.node.name) if node is None else node
     if node != call.services.node.name:
         raise LegacyError(BADRPC, f"badrpc: node {node} is not in the cluster")
     return node

@@ -127,6 +127,28 @@ class BuiltinDatabase(Authenticator):
             "created_at": int(time.time() * 1000),
         }
 
+    def stored(self) -> list[dict[str, Any]]:
+        """This view's records as kept, hash and salt included: for backups only."""
+        prefix = f"{self.user_id_type}:"
+        return [dict(doc) for key, doc in self.users.items() if key.startswith(prefix)]
+
+    def restore(
+        self, user_id: str, password_hash: str, salt: str, is_superuser: bool, created_at: Any, salt_hex: bool
+    ) -> None:
+        """A record made elsewhere (a backup, EMQX 4's ``auth_mnesia``), hashed as this
+        authenticator hashes; ``salt_hex``: the salt is the hex of bytes (EMQX 4's 4-byte salts).
+        Replaces a record of the same id."""
+        doc = {
+            "user_id": user_id,
+            "password_hash": password_hash,
+            "salt": salt,
+            "is_superuser": is_superuser,
+            "created_at": created_at,
+        }
+        if salt_hex:
+            doc["salt_hex"] = True
+        self._put(user_id, doc)
+
     def _record_of(self, client: Any) -> dict[str, Any] | None:
         """The client's record: by the own id type, else by the other one (``emqx_auth_mnesia``)."""
         for kind in (self.user_id_type, "clientid" if self.user_id_type == "username" else "username"):
@@ -147,11 +169,11 @@ class BuiltinDatabase(Authenticator):
             return False
         if self.password_hash.slow:
             return self._check_off_loop(client, given, doc)
-        return self._verdict(client, doc, self.password_hash.verify(given, doc["salt"], doc["password_hash"]))
+        return self._verdict(client, doc, self.password_hash.verify(given, _salt(doc), doc["password_hash"]))
 
     async def _check_off_loop(self, client: Any, given: str, doc: dict[str, Any]) -> bool | int:
         try:
-            matched = await HASHING.verify(self.password_hash, given, doc["salt"], doc["password_hash"])
+            matched = await HASHING.verify(self.password_hash, given, _salt(doc), doc["password_hash"])
         except HashingBusy:
             return rc.SERVER_BUSY
         return self._verdict(client, doc, matched)
@@ -161,3 +183,7 @@ class BuiltinDatabase(Authenticator):
         if matched:
             client.is_superuser = bool(doc["is_superuser"])
         return matched
+
+
+def _salt(doc: dict[str, Any]) -> str | bytes:
+    return bytes.fromhex(doc["salt"]) if doc.get("salt_hex") else str(doc["salt"])

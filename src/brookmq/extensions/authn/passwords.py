@@ -44,20 +44,20 @@ class PasswordHash:
             return ""
         return secrets.token_hex(16)
 
-    def hash(self, password: str, salt: str) -> str:
+    def hash(self, password: str, salt: str | bytes) -> str:
+        """``salt`` as text, or as bytes (EMQX 4's 4-byte salts, which are not text)."""
         data = password.encode()
+        raw_salt = salt if isinstance(salt, bytes) else salt.encode()
         if self.name == "plain":
             return password
         if self.name == "bcrypt":
             # bcrypt reads 72 bytes; longer passwords are cut there, as EMQX's bcrypt and every
             # classic implementation do, so hashes carried over from EMQX keep matching.
-            return bcrypt.hashpw(data[:72], salt.encode()).decode()
+            return bcrypt.hashpw(data[:72], raw_salt).decode()
         if self.name == "pbkdf2":
             mac = "sha1" if self.mac_fun == "sha" else self.mac_fun
-            return hashlib.pbkdf2_hmac(mac, data, salt.encode(), self.iterations, self.dk_length).hex()
-        salted = {"prefix": salt.encode() + data, "suffix": data + salt.encode()}.get(
-            self.salt_position, data
-        )
+            return hashlib.pbkdf2_hmac(mac, data, raw_salt, self.iterations, self.dk_length).hex()
+        salted = {"prefix": raw_salt + data, "suffix": data + raw_salt}.get(self.salt_position, data)
         return hashlib.new(_DIGESTS[self.name], salted).hexdigest()
 
     @property
@@ -65,7 +65,7 @@ class PasswordHash:
         """Too slow for the event loop (tens of milliseconds a check)."""
         return self.name in ("bcrypt", "pbkdf2")
 
-    def verify(self, password: str, salt: str, stored: str) -> bool:
+    def verify(self, password: str, salt: str | bytes, stored: str) -> bool:
         return hmac.compare_digest(self.hash(password, salt).encode(), stored.encode())
 
 
@@ -99,7 +99,7 @@ class HashingPool:
         finally:
             self.waiting -= 1
 
-    async def verify(self, algorithm: PasswordHash, password: str, salt: str, stored: str) -> bool:
+    async def verify(self, algorithm: PasswordHash, password: str, salt: str | bytes, stored: str) -> bool:
         if not algorithm.slow:
             return algorithm.verify(password, salt, stored)
         return await self.run(algorithm.verify, password, salt, stored)
