@@ -546,6 +546,7 @@ class Connection(asyncio.Protocol):
             "ip_address": self.peerhost,
             "port": self.peerport,
             "listener": self.listener,
+            "zone": self.context.zone,
             "proto_name": "MQIsdp" if self.version == pk.MQTT_3_1 else "MQTT",
             "proto_ver": self.version,
             "clean_start": self.clean_start,

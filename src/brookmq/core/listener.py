@@ -14,9 +14,14 @@ from brookmq.core.options import MqttOptions
 
 class ListenerContext:
     def __init__(
-        self, name: str = "tcp:default", mountpoint: str = "", options: MqttOptions | None = None
+        self,
+        name: str = "tcp:default",
+        mountpoint: str = "",
+        options: MqttOptions | None = None,
+        zone: str = "default",
     ) -> None:
         self.name = name  # "<type>:<name>", e.g. "ssl:default"
+        self.zone = zone  # the name of the zone whose limits ``options`` are
         self.mountpoint = mountpoint  # may hold ${clientid} and ${username}
         self.options = options  # the MQTT limits of the listener's zone; None: the broker's
 

@@ -44,6 +44,7 @@ class ClientQuery:
     gte_connected_at: float | None = None
     lte_connected_at: float | None = None
     proto_name: str | None = None  # "MQTT", or "MQIsdp" for 3.1
+    zone: str | None = None  # the zone of the listener the client came in by
     gte_mqueue_len: int | None = None
     lte_mqueue_len: int | None = None
     gte_mqueue_dropped: int | None = None
@@ -80,6 +81,9 @@ class ClientQuery:
         if self.proto_ver is not None:
             ver = self.proto_ver
             out.append(lambda c: getattr(c.who, "version", None) == ver)
+        if self.zone is not None:
+            zone = self.zone
+            out.append(lambda c: getattr(getattr(c.who, "context", None), "zone", "default") == zone)
         if self.proto_name is not None:
             name = self.proto_name
             out.append(lambda c: ("MQIsdp" if getattr(c.who, "version", None) == 3 else "MQTT") == name)
@@ -152,6 +156,7 @@ class Client:
                 "ip_address": getattr(who, "peerhost", None) or None,
                 "port": None,
                 "listener": None,
+                "zone": "default",
                 "proto_name": "MQTT",
                 "proto_ver": None,
                 "clean_start": False,

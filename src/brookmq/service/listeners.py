@@ -59,6 +59,11 @@ class Listeners:
         out["node_status"] = [{"node": self.broker.node_name, "status": status}]
         return out
 
+    def shutdown_count(self, listener_id: str) -> dict[str, int]:
+        """How many of its connections ended, by reason (EMQX 4's ``shutdown_count``)."""
+        listener = self.registry.listeners.get(listener_id)
+        return {} if listener is None else dict(listener.state.shutdown_count)
+
     def all(self, kind: str | None = None) -> list[dict[str, Any]]:
         if kind is not None and kind not in LISTENER_TYPES:
             raise Invalid(f"must be one of {', '.join(LISTENER_TYPES)}", "type")

@@ -36,7 +36,7 @@ class ListenerState(ListenerContext):
     def __init__(
         self, kind: str, name: str, options: ListenerOptions, zone: MqttOptions | None = None
     ) -> None:
-        super().__init__(f"{kind}:{name}", options.mountpoint, zone)
+        super().__init__(f"{kind}:{name}", options.mountpoint, zone, options.zone)
         self.settings = options
         self.connections: set[Connection] = set()
         self.handshaking: set[StreamLayer] = set()  # TLS / WebSocket connections not yet speaking MQTT

@@ -18,9 +18,19 @@ def test_listeners_are_listed_and_restarted(v4, api_node):
     assert tcp["protocol"] == "mqtt:tcp" and tcp["listen_on"].endswith(f":{api_node.port}")
     assert set(tcp) >= {"protocol", "listen_on", "identifier", "acceptors", "max_conns", "current_conns"}
     assert v4.get(f"/nodes/{row['node']}/listeners").json()["data"][0]["identifier"]
+    short = Wire(api_node.port)
+    assert short.connect("short-lived").reason_code == 0
+    short.close()
+    wait_for(lambda: _tcp(v4)["shutdown_count"])
+    assert sum(_tcp(v4)["shutdown_count"].values()) >= 1  # EMQX 4's {reason: count}
     assert v4.put("/listeners/tcp:default/restart").json() == {"code": 0}
     assert Wire(api_node.port).connect("after-restart").reason_code == 0
     assert v4.put("/listeners/tcp:nothing/restart").json() == {"message": "not_found"}
+
+
+def _tcp(v4) -> dict:
+    [row] = v4.get("/listeners").json()["data"]
+    return next(item for item in row["listeners"] if item["identifier"] == "tcp:default")
 
 
 def test_alarms_activated_deactivated_and_cleared(v4, api_node):

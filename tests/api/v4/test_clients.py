@@ -12,6 +12,11 @@ from tests.api.v5.conftest import mqtt_client, prefix, wait_for  # noqa: F401
 from tests.durability.process import Wire
 from tests.interop.test_paho import subscribed
 
+NODE_CONFIG = """
+listeners.tcp.default.zone = edge
+zones.edge.mqtt.max_inflight = 16
+"""
+
 
 def test_clients_are_listed_paged_filtered_and_looked_up(v4, mqtt_client, prefix):  # noqa: F811
     for i in range(3):
@@ -24,7 +29,7 @@ def test_clients_are_listed_paged_filtered_and_looked_up(v4, mqtt_client, prefix
     assert mine["meta"]["count"] == -1  # any filter: -1, as EMQX 4
     [one] = v4.get(f"/clients/{prefix}c1").json()["data"]
     assert one["username"] == f"{prefix}user" and one["connected"] is True and one["proto_ver"] == 4
-    assert len(one["connected_at"]) == 19 and one["zone"] == "default"  # "YYYY-MM-DD HH:MM:SS"
+    assert len(one["connected_at"]) == 19 and one["zone"] == "edge"  # "YYYY-MM-DD HH:MM:SS"; the listener's
     assert v4.get("/clients/nobody-at-all").json() == {"code": 0, "data": []}
     by_name = v4.get(f"/clients/username/{prefix}user").json()["data"]
     assert len(by_name) == 3
@@ -106,4 +111,4 @@ def test_proto_name_and_queue_filters(v4, api_node, mqtt_client, prefix):  # noq
     assert ids(_lte_mqueue_dropped=0, _gte_mqueue_len=3) == [prefix + "queued"]
     assert ids(_gte_mqueue_dropped=1) == []
     assert v4.get("/clients", params={"_gte_mqueue_len": "lots"}).json()["code"] == 108
-    assert v4.get("/clients", params={"zone": "default"}).json()["code"] == 102  # not served yet
+    assert prefix + "queued" in ids(zone="edge") and ids(zone="default") == []

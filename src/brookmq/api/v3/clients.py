@@ -46,7 +46,7 @@ def connection(info: dict[str, Any]) -> dict[str, Any]:
         "node": info["node"],
         "ipaddress": info["ip_address"],
         "port": info["port"],
-        "zone": "default",
+        "zone": info["zone"],
         "clean_start": info["clean_start"],
         "keepalive": info["keepalive"],
         "proto_name": info["proto_name"],

@@ -47,7 +47,12 @@ def _listener(info: dict[str, Any]) -> dict[str, Any]:
 
 
 def _listeners(call: Call) -> list[dict[str, Any]]:
-    return [_listener(info) for info in call.services.listeners.all()]
+    """With each one's ``shutdown_count`` (``[]`` while none ended, as EMQX 4 shows it)."""
+    listeners = call.services.listeners
+    return [
+        {**_listener(info), "shutdown_count": listeners.shutdown_count(info["id"]) or []}
+        for info in listeners.all()
+    ]
 
 
 def list_listeners(call: Call) -> Ok:

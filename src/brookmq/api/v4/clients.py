@@ -24,7 +24,6 @@ from brookmq.service.errors import Invalid, NotFound
 from brookmq.service.subscriptions import SubscriptionQuery
 
 COUNTERS = ("recv_cnt", "recv_msg", "recv_oct", "recv_pkt", "send_cnt", "send_msg", "send_oct", "send_pkt")
-_UNSERVED_FILTERS = ("zone",)
 
 
 def datetime(epoch: float | None) -> str | None:
@@ -39,7 +38,7 @@ def client(info: dict[str, Any]) -> dict[str, Any]:
         "node": info["node"],
         "ip_address": info["ip_address"],
         "port": info["port"],
-        "zone": "default",
+        "zone": info["zone"],
         "mountpoint": info["mountpoint"] or "undefined",
         "is_bridge": info["is_bridge"],
         "clean_start": info["clean_start"],
@@ -76,9 +75,6 @@ def _epoch(call: Call, name: str) -> float | None:
 
 def _query(call: Call) -> tuple[ClientQuery, bool]:
     """The listing's filters, and whether any was given."""
-    unserved = [name for name in _UNSERVED_FILTERS if name in call.params]
-    if unserved:
-        raise LegacyError(UNKNOWN, f"the filter {unserved[0]} is not supported yet")
     state = call.params.get("conn_state")
     if state is not None and state not in ("connected", "disconnected"):
         raise LegacyError(UNKNOWN, "conn_state must be connected or disconnected")
@@ -96,12 +92,22 @@ def _query(call: Call) -> tuple[ClientQuery, bool]:
         gte_connected_at=_epoch(call, "_gte_connected_at"),
         lte_connected_at=_epoch(call, "_lte_connected_at"),
         proto_name=str(call.params["proto_name"]) if "proto_name" in call.params else None,
+        zone=str(call.params["zone"]) if "zone" in call.params else None,
         gte_mqueue_len=integer(call, "_gte_mqueue_len"),
         lte_mqueue_len=integer(call, "_lte_mqueue_len"),
         gte_mqueue_dropped=integer(call, "_gte_mqueue_dropped"),
         lte_mqueue_dropped=integer(call, "_lte_mqueue_dropped"),
     )
-    names = ("clientid", "username", "ip_address", "conn_state", "clean_start", "proto_ver", "proto_name")
+    names = (
+        "clientid",
+        "username",
+        "zone",
+        "ip_address",
+        "conn_state",
+        "clean_start",
+        "proto_ver",
+        "proto_name",
+    )
     fuzzy = ("_like_", "_gte_", "_lte_")
     filtered = any(k in call.params for k in names) or any(k.startswith(fuzzy) for k in call.params)
     return query, filtered
