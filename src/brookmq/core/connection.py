@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from brookmq.core import connect_flow, publish_flow, subscribe_flow
+from brookmq.core import connect_flow, limits, publish_flow, subscribe_flow
+from brookmq.core.limits import ConnLimits
 from brookmq.core.listener import ListenerContext
 from brookmq.core.message import Message
 from brookmq.core.metrics import QOS_SENT
@@ -63,6 +64,7 @@ class Connection(asyncio.Protocol):
         "_keepalive_timeout",
         "_out",
         "_out_size",
+        "_throttled",
         "_timer",
         "alias_max_out",
         "aliases_in",
@@ -86,6 +88,7 @@ class Connection(asyncio.Protocol):
         "is_superuser",
         "keepalive",
         "last_recv",
+        "limits",
         "loop",
         "max_packet_out",
         "mountpoint",
@@ -121,6 +124,8 @@ class Connection(asyncio.Protocol):
         self.cert_username: str | None = None
         self.cert_client_id: str | None = None
         self.handlers = HANDLERS  # AUTH_PHASE_HANDLERS while an enhanced authentication runs
+        self.limits: ConnLimits | None = None  # EMQX 4's ratelimit and quota, set at run time
+        self._throttled: asyncio.TimerHandle | None = None  # past a limit: reading again then
         self.auth_method: str | None = None  # the enhanced authentication method of CONNECT
         self.pending_connect: Any = None  # the CONNECT waiting for that exchange to finish
         opts = self.options = self.context.options or broker.options  # the listener's zone
@@ -240,7 +245,7 @@ class Connection(asyncio.Protocol):
         exc = task.exception()
         if exc is not None:
             log.error("waiting for %r failed: %r", self.client_id, exc)
-        self.handlers = HANDLERS
+        self.handlers = self._ready_handlers()
         backlog, self.backlog = self.backlog or [], None
         broker = self.broker
         broker.batching = True
@@ -254,7 +259,39 @@ class Connection(asyncio.Protocol):
         finally:
             broker.batching = False
             broker.flush()
-        if self.state != CLOSED and self.transport is not None:
+        if self.state != CLOSED and self.transport is not None and self._throttled is None:
+            self.transport.resume_reading()
+
+    # ---------------------------------------------------------- limits
+
+    def _ready_handlers(self) -> dict[type, Any]:
+        return LIMITED_HANDLERS if self.limits is not None else HANDLERS
+
+    def limit_with(self, limits: ConnLimits | None) -> None:
+        """Set (None: remove) the connection's rate limit and quota (``core.limits``)."""
+        self.limits = limits
+        if self.handlers is HANDLERS or self.handlers is LIMITED_HANDLERS:
+            self.handlers = self._ready_handlers()
+        if limits is None and self._throttled is not None:
+            self._throttled.cancel()
+            self._unthrottle()
+
+    def throttle(self, wait: float) -> None:
+        """Past a limit: stop reading for ``wait`` seconds (or longer, if already paused longer)."""
+        if self.transport is None or self.state == CLOSED:
+            return
+        until = self.loop.time() + wait
+        if self._throttled is not None:
+            if self._throttled.when() >= until:
+                return
+            self._throttled.cancel()
+        else:
+            self.transport.pause_reading()
+        self._throttled = self.loop.call_at(until, self._unthrottle)
+
+    def _unthrottle(self) -> None:
+        self._throttled = None
+        if self.state != CLOSED and self.waiting is None and self.transport is not None:
             self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -307,6 +344,9 @@ class Connection(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._throttled is not None:
+            self._throttled.cancel()
+            self._throttled = None
         broker = self.broker
         if was_connected and self.session is not None:
             broker.client_disconnected()
@@ -348,7 +388,7 @@ class Connection(asyncio.Protocol):
         self.handlers = AUTH_PHASE_HANDLERS
 
     def leave_auth_phase(self) -> None:
-        self.handlers = HANDLERS
+        self.handlers = self._ready_handlers()
 
     # ---------------------------------------------------------- sending
 
@@ -623,6 +663,7 @@ def _defer(conn: Connection, packet: pk.Packet) -> None:
 
 # While the connection waits (suspend), what comes in is kept for later.
 DEFERRED_HANDLERS: dict[type, Any] = dict.fromkeys(HANDLERS, _defer)
+LIMITED_HANDLERS: dict[type, Any] = {**HANDLERS, pk.Publish: limits.limited_publish}
 
 
 def _not_while_authenticating(conn: Connection, packet: pk.Packet) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from brookmq.core import authz_cache
 from brookmq.core.broker import Broker
 from brookmq.core.client import LocalClient
+from brookmq.core.limits import Bucket, set_limits
 from brookmq.core.session import Session, Subscription
 from brookmq.core.states import CONNECTED
 from brookmq.core.subscribe_flow import check_filter, mounted
@@ -266,6 +267,17 @@ class Clients:
         for client_id in client_ids:
             with contextlib.suppress(NotFound):
                 self.kick(client_id)
+
+    def set_limits(self, client_id: str, **limits: tuple[float, float] | None) -> None:
+        """EMQX 4's ratelimit and quota of a connected client: ``bytes_in``, ``messages_in``,
+        ``messages_routing`` as ``(limit, period in seconds)``, or None to remove one."""
+        conn = self._connection(client_id)
+        now = conn.loop.time()
+        try:
+            buckets = {name: None if spec is None else Bucket(*spec, now) for name, spec in limits.items()}
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
+        set_limits(conn, **buckets)
 
     def clean_authz_cache(self, client_id: str) -> None:
         self._connection(client_id).authz_cache = None

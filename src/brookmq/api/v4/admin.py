@@ -23,6 +23,7 @@ from brookmq.api.legacy.framework import (
     paging,
     required,
 )
+from brookmq.config.units import parse_bytesize, parse_duration
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
 
 V4_KINDS = ("clientid", "username", "peerhost")  # what EMQX 4 bans by (BrookMQ has more)
@@ -232,6 +233,45 @@ def set_keepalive(call: Call) -> Ok:
     return Ok()
 
 
+# ---------------------------------------------------------------- ratelimit, quota
+
+_LIMITS = {  # EMQX 4's parameter: the connection's limit it sets
+    "ratelimit": {"conn_bytes_in": "bytes_in", "conn_messages_in": "messages_in"},
+    "quota": {"conn_messages_routing": "messages_routing"},
+}
+
+
+def _limit(name: str, value: Any) -> tuple[float, float]:
+    """``"limit,duration"``: ``"100KB,10s"``, ``"100,1s"``."""
+    if not isinstance(value, str) or value.count(",") != 1:
+        raise LegacyError(PARAM_TYPE, f'{name}: must be "limit,duration", like "100KB,10s"')
+    amount, duration = (part.strip() for part in value.split(","))
+    limit, period = parse_bytesize(amount), parse_duration(duration)
+    if not isinstance(limit, int | float) or not isinstance(period, int | float):
+        raise LegacyError(PARAM_TYPE, f"{name}: {amount!r} is not an amount or {duration!r} not a duration")
+    if limit <= 0 or period <= 0:
+        raise LegacyError(PARAM_TYPE, f"{name}: the limit and the duration must be positive")
+    return float(limit), float(period)
+
+
+def _limits_route(kind: str, remove: bool) -> Any:
+    def run(call: Call) -> Ok:
+        names = _LIMITS[kind]
+        if remove:
+            given: dict[str, tuple[float, float] | None] = dict.fromkeys(names.values())
+        else:
+            given = {names[k]: _limit(k, v) for k, v in call.params.items() if k in names}
+            if not given:
+                raise LegacyError(MISSING_PARAM, f"missing mandatory params: {list(names)}")
+        try:
+            call.services.clients.set_limits(call.path["clientid"], **given)
+        except NotFound:
+            raise LegacyError(CLIENT_OFFLINE, "not_found") from None
+        return Ok()
+
+    return run
+
+
 ROUTES = [
     Route("list_listeners", "GET", "/listeners", list_listeners, "A list of listeners in the cluster"),
     Route("list_node_listeners", "GET", "/nodes/{node}/listeners", node_listeners, "Listeners of a node"),
@@ -248,4 +288,20 @@ ROUTES = [
     Route("list_acl_cache", "GET", "/clients/{clientid}/acl_cache", client_acl_cache, "A client's ACL cache"),
     Route("clean_acl_cache", "DELETE", "/clients/{clientid}/acl_cache", clean_client_acl_cache, "Clean it"),
     Route("set_keepalive", "PUT", "/clients/{clientid}/keepalive", set_keepalive, "Set a keepalive"),
+    Route(
+        "set_ratelimit",
+        "POST",
+        "/clients/{clientid}/ratelimit",
+        _limits_route("ratelimit", False),
+        "Rate limit",
+    ),
+    Route(
+        "clean_ratelimit",
+        "DELETE",
+        "/clients/{clientid}/ratelimit",
+        _limits_route("ratelimit", True),
+        "No limit",
+    ),
+    Route("set_quota", "POST", "/clients/{clientid}/quota", _limits_route("quota", False), "Set a quota"),
+    Route("clean_quota", "DELETE", "/clients/{clientid}/quota", _limits_route("quota", True), "No quota"),
 ]
