@@ -103,6 +103,7 @@ def test_brokers_nodes_stats_and_metrics_in_3x_shapes(v3):
     assert "subscriptions/count" in v3.get(f"/nodes/{node['name']}/stats/").json()["data"]
     [metrics] = v3.get("/metrics/").json()["data"]
     assert "messages/received" in metrics["metrics"] and "bytes/received" in metrics["metrics"]
+    assert "client/check_acl" in metrics["metrics"]
     assert "packets/connect/received" in v3.get(f"/nodes/{node['name']}/metrics/").json()["data"]
     assert v3.get("/nodes/someone@elsewhere").json()["code"] == 101
 

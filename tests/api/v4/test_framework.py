@@ -63,6 +63,10 @@ def test_stats_and_metrics_cluster_wide_and_per_node(v4):
     assert "connections.count" in flat
     [metrics] = v4.get("/metrics").json()["data"]
     assert "messages.received" in metrics["metrics"]
+    assert (
+        "client.check_acl" in metrics["metrics"] and "client.authorize" not in metrics["metrics"]
+    )  # 4's names
+    assert "session.takeovered" in metrics["metrics"]
     assert "messages.received" in v4.get(f"/nodes/{row['node']}/metrics").json()["data"]
 
 

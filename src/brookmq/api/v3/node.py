@@ -47,12 +47,12 @@ def node_stats(call: Call) -> Ok:
 
 
 def list_metrics(call: Call) -> Ok:
-    return Ok([{"node": call.services.node.name, "metrics": slashed(call.services.node.metrics())}])
+    return Ok([{"node": call.services.node.name, "metrics": slashed(v4_node.metrics_v4(call))}])
 
 
 def node_metrics(call: Call) -> Ok:
     node_of(call)
-    return Ok(slashed(call.services.node.metrics()))
+    return Ok(slashed(v4_node.metrics_v4(call)))
 
 
 def _alarms(call: Call, present: bool) -> list[dict[str, Any]]:

@@ -87,13 +87,22 @@ def node_stats(call: Call) -> Ok:
     return Ok(call.services.node.stats())
 
 
+# EMQX 4's names of the metrics EMQX 5 renamed (emqx_metrics in 4.4).
+_EMQX4_NAMES = {"client.authorize": "client.check_acl", "session.takenover": "session.takeovered"}
+
+
+def metrics_v4(call: Call) -> dict[str, Any]:
+    """The node's metrics under EMQX 4's names."""
+    return {_EMQX4_NAMES.get(name, name): value for name, value in call.services.node.metrics().items()}
+
+
 def list_metrics(call: Call) -> Ok:
-    return Ok([{"node": call.services.node.name, "metrics": call.services.node.metrics()}])
+    return Ok([{"node": call.services.node.name, "metrics": metrics_v4(call)}])
 
 
 def node_metrics(call: Call) -> Ok:
     node_of(call)
-    return Ok(call.services.node.metrics())
+    return Ok(metrics_v4(call))
 
 
 def prometheus(call: Call) -> Ok | Response:
