@@ -15,14 +15,15 @@ DASHBOARD_USER = ("admin", "public")  # the default dashboard user: an administr
 ADMIN_ONLY = {("GET", "/data/file/:filename")}  # hands out password hashes
 
 
-def walk_routes(node: BrokerProcess, prefix: str) -> None:
+def walk_routes(node: BrokerProcess, prefix: str, realm: str = "minirest-server") -> None:
     """No credential or a bad one: 401 plain text with minirest's realm; a role: 403 for what it
     may not do, else 200 with a numeric code or a message (bad or missing parameters included).
     Apps on the management listener, and the dashboard user on the dashboard listener."""
     mgmt = f"http://127.0.0.1:{node.mgmt_port}{prefix}"
     with httpx.Client(base_url=mgmt, auth=KEYS["administrator"], timeout=10) as admin:
-        listed = admin.get("/").json()["data"]
-        name = admin.get("/nodes").json()["data"][0]["node"]
+        answer = admin.get("/").json()
+        listed = answer.get("data", answer.get("result"))  # v3/v4's envelope, or v2's
+        name = admin.get(f"http://127.0.0.1:{node.mgmt_port}/api/v4/nodes").json()["data"][0]["node"]
     assert listed and all(set(route) == {"name", "method", "path", "descr"} for route in listed)
     callers = [(mgmt, None, None), (mgmt, ("nope", "bad"), None)]
     callers += [(mgmt, KEYS[role], role) for role in ("viewer", "publisher", "administrator")]
@@ -41,7 +42,7 @@ def walk_routes(node: BrokerProcess, prefix: str) -> None:
                     assert reply.status_code == 200, where
                 elif role is None:
                     assert reply.status_code == 401 and reply.text == "UNAUTHORIZED", where
-                    assert reply.headers["www-authenticate"] == 'Basic Realm="minirest-server"'
+                    assert reply.headers["www-authenticate"] == f'Basic Realm="{realm}"'
                 elif not may:
                     assert reply.status_code == 403, where
                 else:  # a numeric code, or only a message as EMQX's handlers answer some errors

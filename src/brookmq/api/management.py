@@ -1,5 +1,5 @@
-"""The management listener's app (EMQX 4's port 8081): ``/api/v4``, ``/api/v3`` and ``GET
-/status``; every other path is minirest's 404 ``Not found.`` And the dashboard listener's:
+"""The management listener's app (EMQX 4's port 8081): ``/api/v4``, ``/api/v3``, ``/api/v2``
+and ``GET /status``; every other path is minirest's 404 ``Not found.`` And the dashboard listener's:
 ``/api/v5`` with the legacy dialects beside it, where dashboard users log in with Basic too (as
 EMQX 4's dashboard)."""
 
@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from brookmq.api.server import BodyLimit
+from brookmq.api.v2 import app as v2
 from brookmq.api.v3 import app as v3
 from brookmq.api.v4 import app as v4
 from brookmq.service.services import Services
@@ -37,7 +38,7 @@ def create_management_app(services: Services, max_body_size: int) -> ASGIApp:
     return BodyLimit(app, max_body_size, _uploads(services))
 
 
-_DIALECTS = (v4, v3)
+_DIALECTS = (v4, v3, v2)
 
 
 def _dialects(services: Services, users: bool) -> list[Mount]:

@@ -33,6 +33,14 @@ def remember(client: Any, key: Key, allowed: bool, now: float, options: AuthzCac
     cache[key] = (allowed, now + options.ttl)
 
 
+def forget(client: Any, topic: str) -> None:
+    """Drop the client's cached verdicts for ``topic``."""
+    cache: dict[Key, tuple[bool, float]] | None = client.authz_cache
+    if cache:
+        for key in [key for key in cache if key[1] == topic]:
+            del cache[key]
+
+
 def entries(client: Any, now: float, options: AuthzCacheOptions) -> list[dict[str, Any]]:
     """``[{access: {action_type, qos, retain}, topic, result, updated_time (ms)}]``, live only.
     (Caches are cleared when the ttl changes, so an entry was made ``ttl`` before it expires.)"""

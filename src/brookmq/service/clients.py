@@ -279,8 +279,13 @@ class Clients:
             raise Invalid(str(exc)) from None
         set_limits(conn, **buckets)
 
-    def clean_authz_cache(self, client_id: str) -> None:
-        self._connection(client_id).authz_cache = None
+    def clean_authz_cache(self, client_id: str, topic: str | None = None) -> None:
+        """All the connected client's cached verdicts, or those for ``topic``."""
+        conn = self._connection(client_id)
+        if topic is None:
+            conn.authz_cache = None
+        else:
+            authz_cache.forget(conn, topic)
 
     def set_keepalive(self, client_id: str, interval: int) -> dict[str, Any]:
         if not 0 <= interval <= 65535:

@@ -7,7 +7,8 @@ its role (administrator everything, viewer GET only, publisher only ``mqtt/publi
 body (after the credentials: an unauthenticated body is never read), query and JSON body pairs
 merged, and the envelope: ``{"code": 0[, "data"][, "meta"]}``, errors HTTP 200 with a numeric
 code. 401 is plain text ``UNAUTHORIZED``; an unknown route 404 ``Not found.``; a body that is
-not JSON 400 ``Bad Request``; nothing answers 500 to bad input.
+not JSON 400 ``Bad Request``; nothing answers 500 to bad input. EMQ 2's ``/api/v2`` differs in
+its ``Dialect`` (realm, envelope, the answer to a body that is not JSON) only.
 """
 
 from __future__ import annotations
@@ -155,15 +156,28 @@ def envelope(result: Ok) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What the legacy generations' frameworks do differently: the Basic realm, the success
+    envelope, and the answer to a body that is not JSON."""
+
+    realm: str
+    envelope: Callable[[Ok], dict[str, Any]]
+    not_json: Callable[[], Response]
+
+
+MINIREST = Dialect("minirest-server", envelope, lambda: PlainTextResponse("Bad Request", 400))  # v3, v4
+
+
 def _endpoint(
-    route: Route, services: Services, realm: str, users: bool
+    route: Route, services: Services, dialect: Dialect, users: bool
 ) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         role = ""  # an open route's caller has none
         if not route.open:
             found = await _role(services, request, users)
             if found is None:
-                return _unauthorized(realm)
+                return _unauthorized(dialect.realm)
             if not _allowed(route, found):
                 return PlainTextResponse("FORBIDDEN", 403)
             role = found
@@ -175,7 +189,7 @@ def _endpoint(
             except OutOfRange as exc:
                 return JSONResponse({"code": PARAM_TYPE, "message": f"the number {exc} is out of range"})
             except ValueError:
-                return PlainTextResponse("Bad Request", 400)
+                return dialect.not_json()
         params: dict[str, Any] = dict(request.query_params)
         if isinstance(body, dict):
             params.update(body)
@@ -198,13 +212,13 @@ def _endpoint(
             return JSONResponse({"code": PARAM_TYPE, "message": exc.message})
         except ServiceError as exc:
             return JSONResponse({"code": UNKNOWN, "message": exc.message})
-        return JSONResponse(envelope(result))
+        return JSONResponse(dialect.envelope(result))
 
     return endpoint
 
 
 def build(
-    prefix: str, routes: list[Route], services: Services, realm: str = "minirest-server", users: bool = False
+    prefix: str, routes: list[Route], services: Services, dialect: Dialect = MINIREST, users: bool = False
 ) -> Starlette:
     """The ASGI app of one dialect, mounted at ``prefix``; ``GET <prefix>/`` lists the table.
     ``users``: dashboard users' passwords are taken too (the dashboard listener's mount)."""
@@ -217,7 +231,7 @@ def build(
     table = [Route("list_routes", "GET", "/", listing, "List the API's routes"), *routes]
     app = Starlette(
         routes=[
-            StarletteRoute(path, _endpoint(r, services, realm, users), methods=[r.method])
+            StarletteRoute(path, _endpoint(r, services, dialect, users), methods=[r.method])
             for r in table
             for path in _with_and_without_slash(r.path)
         ],

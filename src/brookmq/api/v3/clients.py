@@ -93,24 +93,33 @@ def session(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _listing(shape: Any, query: ClientQuery) -> Handler:
+def listing(
+    shape: Any,
+    query: ClientQuery,
+    pages: Any = paging,
+    pack: Any = lambda found, rows: paged(found, rows, False),
+) -> Handler:
+    """A node's clients or sessions, paged (``pages``/``pack``: the dialect's paging; v2 has its own)."""
+
     def run(call: Call) -> Ok:
         node_of(call)
-        page, limit = paging(call)
+        page, limit = pages(call)
         found = call.services.clients.find(query, page, limit)
-        return paged(found, [shape(info) for info in found.data], False)
+        return pack(found, [shape(info) for info in found.data])
 
     return run
 
 
-def _lookup(shape: Any, connected_only: bool) -> Handler:
+def lookup(shape: Any, connected_only: bool, pack: Any = Ok) -> Handler:
+    """One client or session as a list, empty when unknown (or not connected: ``connected_only``)."""
+
     def run(call: Call) -> Ok:
         node_of(call)
         try:
             info = call.services.clients.get(call.path["clientid"])
         except NotFound:
-            return Ok([])
-        return Ok([shape(info)] if info["connected"] or not connected_only else [])
+            return pack([])
+        return pack([shape(info)] if info["connected"] or not connected_only else [])
 
     return run
 
@@ -196,13 +205,13 @@ _CONNECTED = ClientQuery(conn_state="connected")
 
 ROUTES = [
     *on_node(
-        "list_connections", "GET", "/connections/", _listing(connection, _CONNECTED), "A list of connections"
+        "list_connections", "GET", "/connections/", listing(connection, _CONNECTED), "A list of connections"
     ),
     *on_node(
         "lookup_connections",
         "GET",
         "/connections/{clientid}",
-        _lookup(connection, True),
+        lookup(connection, True),
         "Lookup a connection",
     ),
     *on_node(
@@ -219,8 +228,8 @@ ROUTES = [
         v4_clients.kick_client,
         "Kick out a connection",
     ),
-    *on_node("list_sessions", "GET", "/sessions/", _listing(session, ClientQuery()), "A list of sessions"),
-    *on_node("lookup_session", "GET", "/sessions/{clientid}", _lookup(session, False), "Lookup a session"),
+    *on_node("list_sessions", "GET", "/sessions/", listing(session, ClientQuery()), "A list of sessions"),
+    *on_node("lookup_session", "GET", "/sessions/{clientid}", lookup(session, False), "Lookup a session"),
     *on_node(
         "clean_persistent_session",
         "DELETE",

@@ -26,7 +26,7 @@ def _status(info: dict[str, Any]) -> str:
     return "Running" if info["node_status"] == "running" else "Stopped"
 
 
-def _broker(call: Call) -> dict[str, Any]:
+def broker_info(call: Call) -> dict[str, Any]:
     info = call.services.node.info()
     return {
         "version": info["version"],
@@ -61,12 +61,12 @@ def node_info(call: Call) -> dict[str, Any]:
 
 
 def list_brokers(call: Call) -> Ok:
-    return Ok([_broker(call)])
+    return Ok([broker_info(call)])
 
 
 def get_broker(call: Call) -> Ok:
     node_of(call)
-    return Ok(_broker(call))
+    return Ok(broker_info(call))
 
 
 def list_nodes(call: Call) -> Ok:

@@ -1,0 +1,130 @@
+"""``/api/v2`` (EMQ 2.3, seed 002), first slice: the envelope, paging and codes, nodes, clients,
+sessions, subscriptions and routes of real paho clients, a kick, a per-topic ACL cache clean,
+dashboard users (one made here logs in on v5), every route as every credential."""
+
+from __future__ import annotations
+
+import httpx
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from tests.api.legacy import DASHBOARD_USER, walk_routes
+from tests.api.v2.conftest import v2_client
+from tests.api.v5.conftest import mqtt_client, prefix, wait_for  # noqa: F401
+from tests.interop.test_paho import subscribed
+
+
+def test_every_route_answers_for_each_credential(api_node):
+    walk_routes(api_node, "/api/v2", realm="emqx control center")
+
+
+def test_the_envelope_and_the_codes(v2, api_node):
+    [broker] = v2.get("/management/nodes").json()["result"]
+    assert set(broker) == {"name", "version", "sysdescr", "uptime", "datetime", "otp_release", "node_status"}
+    one = v2.get(f"/management/nodes/{broker['name']}").json()
+    assert one["code"] == 0 and "name" not in one["result"] and one["result"]["node_status"] == "Running"
+    [node] = v2.get("/monitoring/nodes").json()["result"]
+    assert node["name"] == broker["name"] and isinstance(node["memory_total"], str) and "clients" in node
+    assert v2.get("/monitoring/nodes/someone@elsewhere").json()["code"] == 101
+    garbled = v2.put(
+        "/clients/x/clean_acl_cache", content=b"{oops", headers={"content-type": "application/json"}
+    )
+    assert garbled.status_code == 200 and garbled.json() == {"code": 109, "message": "Body not json"}
+    refused = httpx.get(f"http://127.0.0.1:{api_node.mgmt_port}/api/v2/routes")
+    assert (
+        refused.status_code == 401
+        and refused.headers["www-authenticate"] == 'Basic Realm="emqx control center"'
+    )
+    with v2_client(api_node, DASHBOARD_USER) as user:  # EMQ 2 took its dashboard users
+        assert user.get("/routes").json()["code"] == 0
+    assert v2.get("/no/such/route").text == "Not found."
+
+
+def test_clients_sessions_subscriptions_and_routes(v2, api_node, mqtt_client, prefix):  # noqa: F811
+    node = v2.get("/monitoring/nodes").json()["result"][0]["name"]
+    sub = mqtt_client(prefix + "c", protocol=mqtt.MQTTv311, username=prefix + "u")
+    subscribed(sub, "/World", 1)
+    listed = v2.get(f"/nodes/{node}/clients", params={"curr_page": 1, "page_size": 1000}).json()["result"]
+    assert {"current_page", "page_size", "total_num", "total_page", "objects"} == set(listed)
+    [row] = [c for c in listed["objects"] if c["client_id"] == prefix + "c"]
+    assert row == {
+        "client_id": prefix + "c",
+        "username": prefix + "u",
+        "ipaddress": "127.0.0.1",
+        "port": row["port"],
+        "clean_sess": True,
+        "proto_ver": 4,
+        "keepalive": 60,
+        "connected_at": row["connected_at"],
+    }
+    assert v2.get(f"/clients/{prefix}c").json()["result"]["objects"] == [row]
+    assert v2.get(f"/nodes/{node}/clients/nobody").json() == {"code": 0, "result": {"objects": []}}
+    one_page = v2.get(f"/nodes/{node}/clients", params={"page_size": 1}).json()["result"]
+    assert one_page["page_size"] == 1 and len(one_page["objects"]) == 1 and one_page["total_page"] >= 1
+    [session] = v2.get(f"/sessions/{prefix}c").json()["result"]["objects"]
+    assert session["clean_sess"] is True and session["subscriptions"] == 1 and "deliver_msg" in session
+    sessions = v2.get(f"/nodes/{node}/sessions").json()["result"]
+    assert sessions["total_num"] >= 1
+    assert v2.get(f"/subscriptions/{prefix}c").json()["result"]["objects"] == [
+        {"client_id": prefix + "c", "topic": "/World", "qos": 1}
+    ]
+    assert v2.get(f"/nodes/{node}/subscriptions").json()["result"]["total_num"] >= 1
+    assert v2.get("/routes//World").json()["result"]["objects"][0]["topic"] == "/World"  # the seed's example
+    assert any(r["topic"] == "/World" for r in v2.get("/routes").json()["result"]["objects"])
+    assert v2.get(f"/nodes/{node}/clients", params={"curr_page": "first"}).json()["code"] == 108
+
+
+def test_an_offline_session_and_a_kick(v2, api_node, mqtt_client, prefix):  # noqa: F811
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = 300
+    lasting = mqtt_client(prefix + "lasting", clean_start=False, properties=props)
+    lasting.disconnect()
+    lasting.loop_stop()
+    wait_for(lambda: v2.get(f"/clients/{prefix}lasting").json()["result"]["objects"] == [])
+    assert v2.get(f"/sessions/{prefix}lasting").json()["result"]["objects"][0]["clean_sess"] is False
+    assert v2.delete(f"/clients/{prefix}lasting").json()["code"] == 112  # not online
+    mqtt_client(prefix + "victim")
+    assert v2.delete(f"/clients/{prefix}victim").json() == {"code": 0, "result": []}
+    wait_for(lambda: v2.get(f"/clients/{prefix}victim").json()["result"]["objects"] == [])
+
+
+def test_clean_acl_cache_clears_that_topic_only(v2, api_node, mqtt_client, prefix):  # noqa: F811
+    pub = mqtt_client(prefix + "pub", protocol=mqtt.MQTTv311)
+    for topic in ("a/1", "a/2"):
+        pub.publish(topic, b"x", qos=1).wait_for_publish(5)
+    with httpx.Client(base_url=f"http://127.0.0.1:{api_node.mgmt_port}/api/v4", auth=v2.auth) as v4:
+
+        def cached() -> set[str]:
+            return {entry["topic"] for entry in v4.get(f"/clients/{prefix}pub/acl_cache").json()["data"]}
+
+        wait_for(lambda: cached() == {"a/1", "a/2"})
+        assert v2.put(f"/clients/{prefix}pub/clean_acl_cache", json={"topic": "a/1"}).json() == {
+            "code": 0,
+            "result": [],
+        }
+        assert cached() == {"a/2"}
+    assert v2.put(f"/clients/{prefix}pub/clean_acl_cache", json={}).json()["code"] == 107
+    assert v2.put("/clients/nobody/clean_acl_cache", json={"topic": "a"}).json()["code"] == 112
+
+
+def test_users_made_on_v2_log_in_on_v5(v2, api_node):
+    assert v2.post("/users", json={"username": "v2user", "password": "v2-pass-1", "tags": "ops"}).json() == {
+        "code": 0,
+        "result": [],
+    }
+    assert {"username": "v2user", "tags": "ops", "role": "administrator"} in v2.get("/users").json()["result"]
+    login = httpx.post(
+        f"http://127.0.0.1:{api_node.api_port}/api/v5/login",
+        json={"username": "v2user", "password": "v2-pass-1"},
+    )
+    assert login.status_code == 200
+    with v2_client(api_node, None) as anyone:
+        assert anyone.post("/auth", json={"username": "v2user", "password": "v2-pass-1"}).json()["code"] == 0
+        assert anyone.post("/auth", json={"username": "v2user", "password": "wrong-1"}).json()["code"] == 103
+    assert (
+        v2.put("/change_pwd/v2user", json={"old_pwd": "bad-old-1", "new_pwd": "v2-pass-2"}).json()["code"]
+        == 114
+    )
+    assert v2.delete("/users/admin").json()["code"] == 106
+    assert v2.delete("/users/v2user").json()["code"] == 0
