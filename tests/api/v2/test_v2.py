@@ -128,3 +128,58 @@ def test_users_made_on_v2_log_in_on_v5(v2, api_node):
     )
     assert v2.delete("/users/admin").json()["code"] == 106
     assert v2.delete("/users/v2user").json()["code"] == 0
+
+
+def test_publish_subscribe_and_unsubscribe(v2, mqtt_client, prefix):  # noqa: F811
+    me, topic = prefix + "listener", f"{prefix}/t"
+    sub = mqtt_client(me)
+    assert v2.post("/mqtt/subscribe", json={"client_id": me, "topic": topic, "qos": 1}).json() == {
+        "code": 0,
+        "result": [],
+    }
+    assert v2.post("/mqtt/publish", json={"topic": topic, "payload": "hello"}).json()["code"] == 0
+    assert sub.inbox.get(timeout=5).payload == b"hello"
+    assert v2.post("/mqtt/unsubscribe", json={"client_id": me, "topic": topic}).json()["code"] == 0
+    assert v2.get(f"/subscriptions/{me}").json()["result"]["objects"] == []
+    assert v2.post("/mqtt/publish", json={"payload": "no topic"}).json()["code"] == 107
+    assert v2.post("/mqtt/subscribe", json={"client_id": "offline-one", "topic": "t"}).json()["code"] == 112
+
+
+def test_monitoring_listeners_metrics_and_stats(v2, api_node):
+    node = v2.get("/monitoring/nodes").json()["result"][0]["name"]
+    listeners = v2.get("/monitoring/listeners").json()["result"][node]
+    tcp = next(row for row in listeners if row["listen"].endswith(f":{api_node.port}"))
+    assert set(tcp) == {"protocol", "listen", "acceptors", "max_clients", "current_clients", "shutdown_count"}
+    assert tcp["protocol"] == "mqtt:tcp"
+    assert v2.get(f"/monitoring/listeners/{node}").json()["result"] == listeners
+    metrics = v2.get("/monitoring/metrics/").json()["result"]
+    assert "messages/received" in metrics and "bytes/received" in metrics
+    assert v2.get(f"/monitoring/metrics/{node}").json()["result"].keys() == metrics.keys()
+    [stats] = v2.get("/monitoring/stats").json()["result"]
+    assert "clients/count" in stats[node] and "subscriptions/count" in stats[node]
+    assert "clients/max" in v2.get(f"/monitoring/stats/{node}").json()["result"]
+
+
+def test_hot_configuration_with_2x_key_names(v2, api, api_node):
+    node = v2.get("/monitoring/nodes").json()["result"][0]["name"]
+    items = {item["key"]: item for item in v2.get("/configs").json()["result"][node]}
+    assert items["log.console.level"]["app"] == "emqttd" and "datatpye" in items["log.console.level"]
+    assert (
+        float(items["mqtt.broker.sys_interval"]["value"]) >= 0
+        and items["mqtt.broker.sys_interval"]["datatpye"] == "duration"
+    )
+    assert "mqtt.max_packet_size" in items
+    change = {"key": "log.console.level", "value": "warning"}
+    assert v2.put("/configs/emqttd", json=change).json() == {"code": 0, "result": []}
+    assert api.get("/configs/log").json()["level"] == "warning"  # the running broker's, as v5 sees it
+    interval = {"key": "mqtt.broker.sys_interval", "value": "30"}
+    assert v2.put(f"/nodes/{node}/configs/emqttd", json=interval).json()["code"] == 0
+    assert api.get("/configs/sys_topics").json()["sys_msg_interval"] == 30.0
+    assert (
+        v2.put("/configs/emqttd", json={"key": "mqtt.allow_anonymous", "value": "false"}).json()["code"]
+        == 108
+    )
+    assert v2.put("/configs/emqttd", json={"key": "log.console.level", "value": "loud"}).json()["code"] == 108
+    assert v2.put("/configs/emqttd", json={"key": "log.console.level"}).json()["code"] == 107
+    assert v2.put("/configs/emqttd", json={"key": "log.console.level", "value": "info"}).json()["code"] == 0
+    assert [item["key"] for item in v2.get(f"/nodes/{node}/configs").json()["result"]] == list(items)

@@ -161,5 +161,8 @@ ROUTES = [
         "lookup_subscriptions", "GET", "/subscriptions/{clientid}", lookup_subscriptions, "Its subscriptions"
     ),
     Route("list_routes", "GET", "/routes", list_routes, "The routing table"),
+    Route("mqtt_publish", "POST", "/mqtt/publish", v3.publish, "Publish a message"),
+    Route("mqtt_subscribe", "POST", "/mqtt/subscribe", v3.subscribe, "Subscribe a client"),
+    Route("mqtt_unsubscribe", "POST", "/mqtt/unsubscribe", v3.unsubscribe, "Unsubscribe a client"),
     Route("lookup_routes", "GET", "/routes/{topic:path}", lookup_routes, "The routes of a topic"),
 ]

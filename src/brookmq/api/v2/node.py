@@ -1,13 +1,19 @@
-"""``/management/nodes`` and ``/monitoring/nodes`` in EMQ 2.3's shapes (seed 002): a broker
+"""``/management/nodes`` and ``/monitoring/...`` in EMQ 2.3's shapes (seed 002): a broker
 ``{name, version, sysdescr, uptime, datetime, otp_release, node_status}`` (the node lookup
 without ``name``), a node's figures ``{name, otp_release, memory_total, memory_used,
-process_available, process_used, max_fds, clients, node_status, load1, load5, load15}``."""
+process_available, process_used, max_fds, clients, node_status, load1, load5, load15}``,
+listeners ``{protocol, listen, acceptors, max_clients, current_clients, shutdown_count}`` keyed
+by node, metrics and stats with slashed names (stats of connections as 2.x's ``clients/``), and
+the hot configuration of the application ``emqttd``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from brookmq.api.legacy.framework import Call, Ok, Route, node_of
+from brookmq.api.legacy.framework import PARAM_TYPE, Call, LegacyError, Ok, Route, node_of
+from brookmq.api.legacy.hot_config import HotConfig
+from brookmq.api.v3.node import slashed
+from brookmq.api.v4 import admin as v4_admin
 from brookmq.api.v4 import node as v4_node
 
 
@@ -46,9 +52,81 @@ def get_node(call: Call) -> Ok:
     return Ok(_figures(call))
 
 
+def _listeners(call: Call) -> list[dict[str, Any]]:
+    return [
+        {
+            "protocol": row["protocol"],
+            "listen": row["listen_on"],
+            "acceptors": row["acceptors"],
+            "max_clients": row["max_conns"],
+            "current_clients": row["current_conns"],
+            "shutdown_count": row["shutdown_count"],
+        }
+        for row in v4_admin.listeners_of(call)
+    ]
+
+
+def cluster_listeners(call: Call) -> Ok:
+    return Ok({call.services.node.name: _listeners(call)})
+
+
+def node_listeners(call: Call) -> Ok:
+    node_of(call)
+    return Ok(_listeners(call))
+
+
+def metrics(call: Call) -> Ok:
+    """One map for the cluster (seed 002 shows it so), the node's for the node form."""
+    node_of(call)
+    return Ok(slashed(v4_node.metrics_v4(call)))
+
+
+def _stats(call: Call) -> dict[str, Any]:
+    return {
+        name.replace("connections/", "clients/", 1): value
+        for name, value in slashed(call.services.node.stats()).items()
+    }
+
+
+def cluster_stats(call: Call) -> Ok:
+    return Ok([{call.services.node.name: _stats(call)}])
+
+
+def node_stats(call: Call) -> Ok:
+    node_of(call)
+    return Ok(_stats(call))
+
+
+# EMQ 2's hot configuration: the application ``emqttd``, two of its keys named otherwise.
+HOT = HotConfig(
+    "emqttd",
+    {"log.console.level": ("log", "level"), "mqtt.broker.sys_interval": ("sys_topics", "sys_msg_interval")},
+    LegacyError(PARAM_TYPE, "key: not a key of the hot configuration"),
+)
+
+
+def cluster_configs(call: Call) -> Ok:
+    return Ok({call.services.node.name: HOT.items(call)})
+
+
+def node_configs(call: Call) -> Ok:
+    node_of(call)
+    return Ok(HOT.items(call))
+
+
 ROUTES = [
     Route("list_brokers", "GET", "/management/nodes", list_brokers, "The brokers of the cluster"),
     Route("get_broker", "GET", "/management/nodes/{node}", get_broker, "A node's broker"),
     Route("list_nodes", "GET", "/monitoring/nodes", list_nodes, "The nodes' figures"),
     Route("get_node", "GET", "/monitoring/nodes/{node}", get_node, "A node's figures"),
+    Route("list_listeners", "GET", "/monitoring/listeners", cluster_listeners, "The listeners of every node"),
+    Route("node_listeners", "GET", "/monitoring/listeners/{node}", node_listeners, "A node's listeners"),
+    Route("list_metrics", "GET", "/monitoring/metrics", metrics, "The metrics"),
+    Route("node_metrics", "GET", "/monitoring/metrics/{node}", metrics, "A node's metrics"),
+    Route("list_stats", "GET", "/monitoring/stats", cluster_stats, "The stats of every node"),
+    Route("node_stats", "GET", "/monitoring/stats/{node}", node_stats, "A node's stats"),
+    Route("list_configs", "GET", "/configs", cluster_configs, "The hot configuration of every node"),
+    Route("node_configs", "GET", "/nodes/{node}/configs", node_configs, "A node's hot configuration"),
+    Route("update_config", "PUT", "/configs/{app}", HOT.update, "Change a key"),
+    Route("update_node_config", "PUT", "/nodes/{node}/configs/{app}", HOT.update, "Change a key on a node"),
 ]

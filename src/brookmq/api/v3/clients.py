@@ -159,6 +159,12 @@ def _with_client_id(func: Handler, default: str | None = None) -> Handler:
     return run
 
 
+# 3.x's (and EMQ 2's) publish, subscribe and unsubscribe: v4's, with ``client_id``.
+publish = _with_client_id(v4_mqtt.publish, "http")
+subscribe = _with_client_id(v4_mqtt.subscribe)
+unsubscribe = _with_client_id(v4_mqtt.unsubscribe)
+
+
 # ---------------------------------------------------------------- banned
 
 
@@ -253,17 +259,15 @@ ROUTES = [
         "mqtt_publish",
         "POST",
         "/mqtt/publish",
-        _with_client_id(v4_mqtt.publish, "http"),
+        publish,
         "Publish a MQTT message",
     ),
-    Route(
-        "mqtt_subscribe", "POST", "/mqtt/subscribe", _with_client_id(v4_mqtt.subscribe), "Subscribe a topic"
-    ),
+    Route("mqtt_subscribe", "POST", "/mqtt/subscribe", subscribe, "Subscribe a topic"),
     Route(
         "mqtt_unsubscribe",
         "POST",
         "/mqtt/unsubscribe",
-        _with_client_id(v4_mqtt.unsubscribe),
+        unsubscribe,
         "Unsubscribe a topic",
     ),
     Route("list_banned", "GET", "/banned/", list_banned, "List banned"),

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from brookmq.api.legacy.framework import PARAM_TYPE, Call, LegacyError, Ok, Route, node_of, required
+from brookmq.api.legacy.framework import Call, Ok, Route, node_of
+from brookmq.api.legacy.hot_config import HotConfig
 from brookmq.api.v4 import admin as v4_admin
 from brookmq.api.v4 import clients as v4_clients
 from brookmq.api.v4 import node as v4_node
-from brookmq.service.errors import UpdateFailed
 
-# The hot configuration: the ``mqtt`` root's keys, EMQX 3's application ``emqx``.
-APP, ROOT = "emqx", "mqtt"
+APP = "emqx"  # the application of EMQX 3's hot configuration
 
 
 def _named(call: Call) -> dict[str, Any]:
@@ -89,53 +88,16 @@ def _alarm_routes(present: bool) -> list[Route]:
     ]
 
 
-def _datatype(value: Any) -> str:
-    if isinstance(value, bool):
-        return "enum"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "duration"  # the root's floats are all durations (seconds)
-    return "string"
-
-
-def _configs(call: Call) -> list[dict[str, Any]]:
-    settings = call.services.configs.get(ROOT)
-    return [
-        {
-            "key": f"{ROOT}.{key}",
-            "value": str(value).lower() if isinstance(value, bool) else str(value),
-            "datatpye": _datatype(value),
-            "app": APP,
-        }
-        for key, value in settings.items()
-        if isinstance(value, bool | int | float | str)
-    ]
+HOT = HotConfig(APP)
 
 
 def all_configs(call: Call) -> Ok:
-    return Ok([{"node": call.services.node.name, "config": _configs(call)}])
+    return Ok([{"node": call.services.node.name, "config": HOT.items(call)}])
 
 
 def node_configs(call: Call) -> Ok:
     node_of(call)
-    return Ok(_configs(call))
-
-
-async def update_config(call: Call) -> Ok:
-    """``{key, value}``: one key of the application ``app``; an unknown one ``not_found``."""
-    node_of(call)
-    key, value = required(call, "key", "value")
-    settings = call.services.configs.get(ROOT)
-    name = key[len(ROOT) + 1 :] if isinstance(key, str) and key.startswith(f"{ROOT}.") else ""
-    current = settings.get(name)
-    if call.path["app"] != APP or not isinstance(current, bool | int | float | str):
-        raise LegacyError(None, "not_found")
-    try:
-        await call.services.configs.update(ROOT, {name: value})
-    except UpdateFailed as exc:
-        raise LegacyError(PARAM_TYPE, exc.message) from None
-    return Ok()
+    return Ok(HOT.items(call))
 
 
 ROUTES = [
@@ -167,6 +129,6 @@ ROUTES = [
     *_alarm_routes(present=False),
     Route("get_all_configs", "GET", "/configs/", all_configs, "Get all configs"),
     Route("get_all_configs", "GET", "/nodes/{node}/configs/", node_configs, "Get all configs of a node"),
-    Route("update_config", "PUT", "/configs/{app}", update_config, "Update config of an application"),
-    Route("update_node_config", "PUT", "/nodes/{node}/configs/{app}", update_config, "Update it on a node"),
+    Route("update_config", "PUT", "/configs/{app}", HOT.update, "Update config of an application"),
+    Route("update_node_config", "PUT", "/nodes/{node}/configs/{app}", HOT.update, "Update it on a node"),
 ]

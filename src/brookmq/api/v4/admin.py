@@ -47,7 +47,7 @@ def _listener(info: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _listeners(call: Call) -> list[dict[str, Any]]:
+def listeners_of(call: Call) -> list[dict[str, Any]]:
     """With each one's ``shutdown_count`` (``[]`` while none ended, as EMQX 4 shows it)."""
     listeners = call.services.listeners
     return [
@@ -57,12 +57,12 @@ def _listeners(call: Call) -> list[dict[str, Any]]:
 
 
 def list_listeners(call: Call) -> Ok:
-    return Ok([{"node": call.services.node.name, "listeners": _listeners(call)}])
+    return Ok([{"node": call.services.node.name, "listeners": listeners_of(call)}])
 
 
 def node_listeners(call: Call) -> Ok:
     node_of(call)
-    return Ok(_listeners(call))
+    return Ok(listeners_of(call))
 
 
 async def restart_listener(call: Call) -> Ok:

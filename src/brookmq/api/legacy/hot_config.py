@@ -1,0 +1,67 @@
+"""The hot configuration of EMQ 2.x and EMQX 3.x (``GET /configs``, ``PUT /configs/{app}``),
+shared by ``/api/v2`` and ``/api/v3``: a list of ``{key, value, datatpye, app}`` (the seeds'
+spelling) of every scalar key of the ``mqtt`` root as ``mqtt.<key>``, plus the keys a dialect
+names otherwise (``aliases``: its key to a root and a key of BrookMQ's settings). A change is
+the one ``/api/v5/configs`` makes: live, checked, kept across restarts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from brookmq.api.legacy.framework import PARAM_TYPE, Call, LegacyError, Ok, node_of, required
+from brookmq.service.errors import UpdateFailed
+
+ROOT = "mqtt"
+
+
+@dataclass(frozen=True, slots=True)
+class HotConfig:
+    app: str  # the application the keys belong to: EMQX 3's "emqx", EMQ 2's "emqttd"
+    aliases: dict[str, tuple[str, str]] = field(default_factory=dict)
+    unknown: LegacyError = field(default_factory=lambda: LegacyError(None, "not_found"))
+
+    def _where(self, call: Call, key: Any) -> tuple[str, str] | None:
+        """The root and key of ``key``, when it is one that may be changed."""
+        if not isinstance(key, str):
+            return None
+        root, name = self.aliases.get(key, (ROOT, key[len(ROOT) + 1 :] if key.startswith(f"{ROOT}.") else ""))
+        return (root, name) if _scalar(call.services.configs.get(root).get(name)) else None
+
+    def items(self, call: Call) -> list[dict[str, Any]]:
+        keys = [f"{ROOT}.{key}" for key, value in call.services.configs.get(ROOT).items() if _scalar(value)]
+        rows = []
+        for key in [*keys, *self.aliases]:
+            root, name = self.aliases.get(key, (ROOT, key[len(ROOT) + 1 :]))
+            value = call.services.configs.get(root)[name]
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            rows.append({"key": key, "value": text, "datatpye": _datatype(value), "app": self.app})
+        return rows
+
+    async def update(self, call: Call) -> Ok:
+        """``{key, value}`` of the application ``{app}``."""
+        node_of(call)
+        key, value = required(call, "key", "value")
+        where = self._where(call, key)
+        if call.path["app"] != self.app or where is None:
+            raise self.unknown
+        root, name = where
+        try:
+            await call.services.configs.update(root, {name: value})
+        except UpdateFailed as exc:
+            raise LegacyError(PARAM_TYPE, exc.message) from None
+        return Ok()
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, bool | int | float | str)
+
+
+def _datatype(value: Any) -> str:
+    if isinstance(value, bool):
+        return "enum"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "duration"  # the settings' floats are all durations (seconds)
+    return "string"
