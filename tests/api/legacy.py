@@ -15,6 +15,11 @@ DASHBOARD_USER = ("admin", "public")  # the default dashboard user: an administr
 ADMIN_ONLY = {("GET", "/data/file/:filename")}  # hands out password hashes
 
 
+def legacy_client(node: BrokerProcess, prefix: str, auth: tuple[str, str] | None) -> httpx.Client:
+    """A client of a legacy dialect (``/api/v4``, ...) on the management listener."""
+    return httpx.Client(base_url=f"http://127.0.0.1:{node.mgmt_port}{prefix}", auth=auth, timeout=10)
+
+
 def walk_routes(node: BrokerProcess, prefix: str, realm: str = "minirest-server") -> None:
     """No credential or a bad one: 401 plain text with minirest's realm; a role: 403 for what it
     may not do, else 200 with a numeric code or a message (bad or missing parameters included).

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.api.legacy import legacy_client
 from tests.api.v5.conftest import KEYS, api, api_node  # noqa: F401
 from tests.durability.process import BrokerProcess
 
 
 def v2_client(node: BrokerProcess, auth: tuple[str, str] | None = KEYS["administrator"]) -> httpx.Client:
-    return httpx.Client(base_url=f"http://127.0.0.1:{node.mgmt_port}/api/v2", auth=auth, timeout=10)
+    return legacy_client(node, "/api/v2", auth)
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.api.legacy import legacy_client
 from tests.api.v5.conftest import KEYS, api, api_node  # noqa: F401
 from tests.durability.process import BrokerProcess
 
 
 def v3_client(node: BrokerProcess, role: str | None = "administrator") -> httpx.Client:
-    auth = KEYS[role] if role is not None else None
-    return httpx.Client(base_url=f"http://127.0.0.1:{node.mgmt_port}/api/v3", auth=auth, timeout=10)
+    return legacy_client(node, "/api/v3", KEYS[role] if role is not None else None)
 
 
 @pytest.fixture(scope="module")
