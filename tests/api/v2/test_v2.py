@@ -175,10 +175,16 @@ def test_hot_configuration_with_2x_key_names(v2, api, api_node):
     interval = {"key": "mqtt.broker.sys_interval", "value": "30"}
     assert v2.put(f"/nodes/{node}/configs/emqttd", json=interval).json()["code"] == 0
     assert api.get("/configs/sys_topics").json()["sys_msg_interval"] == 30.0
-    assert (
-        v2.put("/configs/emqttd", json={"key": "mqtt.allow_anonymous", "value": "false"}).json()["code"]
-        == 108
-    )
+    for key, value in (("mqtt.acl_nomatch", "deny"), ("mqtt.cache_acl", "false")):
+        assert v2.put("/configs/emqttd", json={"key": key, "value": value}).json()["code"] == 0, key
+    settings = api.get("/authorization/settings").json()
+    assert settings["no_match"] == "deny" and settings["cache"]["enable"] is False
+    assert items["mqtt.acl_nomatch"]["value"] == "allow" and items["mqtt.cache_acl"]["value"] == "true"
+    for key, value in (("mqtt.acl_nomatch", "allow"), ("mqtt.cache_acl", "true")):
+        assert v2.put("/configs/emqttd", json={"key": key, "value": value}).json()["code"] == 0, key
+    assert v2.put("/configs/emqttd", json={"key": "mqtt.acl_nomatch", "value": "maybe"}).json()["code"] == 108
+    anonymous = {"key": "mqtt.allow_anonymous", "value": "false"}  # no run-time path (yet)
+    assert v2.put("/configs/emqttd", json=anonymous).json()["code"] == 108
     assert v2.put("/configs/emqttd", json={"key": "log.console.level", "value": "loud"}).json()["code"] == 108
     assert v2.put("/configs/emqttd", json={"key": "log.console.level"}).json()["code"] == 107
     assert v2.put("/configs/emqttd", json={"key": "log.console.level", "value": "info"}).json()["code"] == 0

@@ -97,10 +97,15 @@ def node_stats(call: Call) -> Ok:
     return Ok(_stats(call))
 
 
-# EMQ 2's hot configuration: the application ``emqttd``, two of its keys named otherwise.
+# EMQ 2's hot configuration: the application ``emqttd``, four of its keys named otherwise.
 HOT = HotConfig(
     "emqttd",
-    {"log.console.level": ("log", "level"), "mqtt.broker.sys_interval": ("sys_topics", "sys_msg_interval")},
+    {
+        "log.console.level": ("log", ("level",)),
+        "mqtt.broker.sys_interval": ("sys_topics", ("sys_msg_interval",)),
+        "mqtt.acl_nomatch": ("authorization", ("no_match",)),
+        "mqtt.cache_acl": ("authorization", ("cache", "enable")),
+    },
     LegacyError(PARAM_TYPE, "key: not a key of the hot configuration"),
 )
 
