@@ -164,6 +164,7 @@ class Dialect:
     realm: str
     envelope: Callable[[Ok], dict[str, Any]]
     not_json: Callable[[], Response]
+    users_everywhere: bool = False  # dashboard users log in on every listener, not only 18083
 
 
 MINIREST = Dialect("minirest-server", envelope, lambda: PlainTextResponse("Bad Request", 400))  # v3, v4
@@ -231,7 +232,9 @@ def build(
     table = [Route("list_routes", "GET", "/", listing, "List the API's routes"), *routes]
     app = Starlette(
         routes=[
-            StarletteRoute(path, _endpoint(r, services, dialect, users), methods=[r.method])
+            StarletteRoute(
+                path, _endpoint(r, services, dialect, users or dialect.users_everywhere), methods=[r.method]
+            )
             for r in table
             for path in _with_and_without_slash(r.path)
         ],

@@ -33,7 +33,6 @@ USERS = [
 ]
 
 
-def create_app(services: Services, users: bool = True) -> Starlette:
-    """EMQ 2 took its dashboard users on its API listener: here they log in on every listener
-    whatever ``users`` says (apps too: one credential model)."""
-    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *USERS], services, EMQ2, users=True)
+def create_app(services: Services, users: bool = False) -> Starlette:
+    """Dashboard users log in on every listener (``EMQ2.users_everywhere``), apps too."""
+    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *USERS], services, EMQ2, users=users)

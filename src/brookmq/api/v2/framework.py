@@ -20,8 +20,12 @@ def _envelope(result: Ok) -> dict[str, Any]:
     return {"code": 0, "result": [] if result.data is None else result.data}
 
 
+# EMQ 2.x took its dashboard users on its API listener: here they log in on every listener.
 EMQ2 = Dialect(
-    "emqx control center", _envelope, lambda: JSONResponse({"code": NOT_JSON, "message": "Body not json"})
+    "emqx control center",
+    _envelope,
+    lambda: JSONResponse({"code": NOT_JSON, "message": "Body not json"}),
+    users_everywhere=True,
 )
 
 

@@ -175,15 +175,9 @@ def _kind(value: Any) -> str:
 
 
 def _ban(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "who": row["who"],
-        "as": _V3_KIND[row["as"]],
-        "by": _defined(row["by"]),
-        "reason": row["reason"],
-        "desc": row["reason"],
-        "at": int(row["at"]),
-        "until": int(row["until"]) if row["until"] else "infinity",
-    }
+    """v4's row with 3.x's kind names, ``"undefined"`` for no ``by``, the reason as ``desc``."""
+    v4_row = v4_admin.ban_row(row)
+    return {**v4_row, "as": _V3_KIND[row["as"]], "by": _defined(row["by"]), "desc": row["reason"]}
 
 
 def list_banned(call: Call) -> Ok:
