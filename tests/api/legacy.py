@@ -7,8 +7,9 @@ import re
 
 import httpx
 
+from brookmq.mqtt import packets as pk
 from tests.api.v5.conftest import KEYS
-from tests.durability.process import BrokerProcess
+from tests.durability.process import BrokerProcess, Wire
 
 OPEN = {"/emqx_prometheus", "/auth"}  # for scrapers, and the login check: no credentials
 DASHBOARD_USER = ("admin", "public")  # the default dashboard user: an administrator
@@ -18,6 +19,21 @@ ADMIN_ONLY = {("GET", "/data/file/:filename")}  # hands out password hashes
 def legacy_client(node: BrokerProcess, prefix: str, auth: tuple[str, str] | None) -> httpx.Client:
     """A client of a legacy dialect (``/api/v4``, ...) on the management listener."""
     return httpx.Client(base_url=f"http://127.0.0.1:{node.mgmt_port}{prefix}", auth=auth, timeout=10)
+
+
+def fill_a_stalled_queue(node: BrokerProcess, name: str) -> None:
+    """8 KB queued for an offline session: the ``high_queued_bytes`` alarm of a node whose
+    ``sysmon.max_queued_bytes`` is 4 KB."""
+    stalled = Wire(node.port, pk.MQTT_5)
+    props = {"session_expiry_interval": 60}
+    assert stalled.connect(f"{name}-stalled", clean_start=False, properties=props).reason_code == 0
+    stalled.send(pk.Subscribe(1, [(f"{name}/#", pk.SubscriptionOptions(1))]))
+    stalled.recv()
+    stalled.close()
+    pub = Wire(node.port)
+    assert pub.connect(f"{name}-filler").reason_code == 0
+    for i in range(8):
+        pub.send(pk.Publish(f"{name}/{i}", b"x" * 1024, 1, packet_id=i + 1))
 
 
 def walk_routes(node: BrokerProcess, prefix: str, realm: str = "minirest-server") -> None:

@@ -58,6 +58,9 @@ def install(app: BrookMQ, config: RuntimeConfig) -> None:
     def log_level(old: Settings, new: Settings) -> None:
         logging.getLogger().setLevel(new.log.level.upper())
 
+    def allow_anonymous(old: Settings, new: Settings) -> None:
+        app.authentication.allow_anonymous = new.allow_anonymous
+
     config.on_change("mqtt", mqtt)
     for root in ("mqtt", "zones", "listeners"):
         config.on_change(root, listeners)
@@ -67,6 +70,7 @@ def install(app: BrookMQ, config: RuntimeConfig) -> None:
     config.on_change("delayed", delayed)
     config.on_change("dashboard", dashboard)
     config.on_change("log", log_level)
+    config.on_change("allow_anonymous", allow_anonymous)
     config.on_change("sysmon", app.restart_sysmon)
     config.on_change("sys_topics", app.restart_sys_topics)
     config.on_change("flapping_detect", app.restart_flapping)

@@ -41,6 +41,7 @@ CHANGEABLE = (
     "dashboard",
     "api_key",
     "log",
+    "allow_anonymous",
 )
 
 Applier = Callable[[Settings, Settings], Awaitable[None] | None]
@@ -105,11 +106,10 @@ class RuntimeConfig:
         if root not in CHANGEABLE:
             raise UpdateFailed(f"{root}: cannot be changed at run time")
         await self._apply(root, self._with(root, value))
-        patch = difference(self._file(root), self.get(root))
-        if patch == {}:
+        if self.get(root) == self._file(root):
             self.overrides.delete(root)
         else:
-            self.overrides.put(root, {"patch": patch})
+            self.overrides.put(root, {"patch": difference(self._file(root), self.get(root))})
         return self.get(root)
 
     def _file(self, root: str) -> Any:

@@ -9,10 +9,13 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from tests.api.legacy import DASHBOARD_USER, walk_routes
+from tests.api.legacy import DASHBOARD_USER, fill_a_stalled_queue, walk_routes
 from tests.api.v2.conftest import v2_client
-from tests.api.v5.conftest import mqtt_client, prefix, wait_for  # noqa: F401
+from tests.api.v5.conftest import mqtt_client, prefix, restart, wait_for  # noqa: F401
+from tests.durability.process import Wire
 from tests.interop.test_paho import subscribed
+
+NODE_ENV = {"BROOKMQ_SYSMON__MAX_QUEUED_BYTES": "4KB"}
 
 
 def test_every_route_answers_for_each_credential(api_node):
@@ -152,8 +155,13 @@ def test_monitoring_listeners_metrics_and_stats(v2, api_node):
     assert set(tcp) == {"protocol", "listen", "acceptors", "max_clients", "current_clients", "shutdown_count"}
     assert tcp["protocol"] == "mqtt:tcp"
     assert v2.get(f"/monitoring/listeners/{node}").json()["result"] == listeners
+    assert Wire(api_node.port).connect("v2-metrics").reason_code == 0
     metrics = v2.get("/monitoring/metrics/").json()["result"]
     assert "messages/received" in metrics and "bytes/received" in metrics
+    assert metrics["packets/connect"] >= 1 and metrics["packets/connack"] >= 1  # EMQ 2's names
+    assert "packets/connect/received" not in metrics and "messages/qos2/dropped" in metrics
+    stats_now = v2.get(f"/monitoring/stats/{node}").json()["result"]
+    assert metrics["messages/retained"] == stats_now["retained/count"]
     assert v2.get(f"/monitoring/metrics/{node}").json()["result"].keys() == metrics.keys()
     [stats] = v2.get("/monitoring/stats").json()["result"]
     assert "clients/count" in stats[node] and "subscriptions/count" in stats[node]
@@ -183,9 +191,46 @@ def test_hot_configuration_with_2x_key_names(v2, api, api_node):
     for key, value in (("mqtt.acl_nomatch", "allow"), ("mqtt.cache_acl", "true")):
         assert v2.put("/configs/emqttd", json={"key": key, "value": value}).json()["code"] == 0, key
     assert v2.put("/configs/emqttd", json={"key": "mqtt.acl_nomatch", "value": "maybe"}).json()["code"] == 108
-    anonymous = {"key": "mqtt.allow_anonymous", "value": "false"}  # no run-time path (yet)
-    assert v2.put("/configs/emqttd", json=anonymous).json()["code"] == 108
+    acl_file = {"key": "mqtt.acl_file", "value": "etc/acl.conf"}  # the file source's own route changes it
+    assert v2.put("/configs/emqttd", json=acl_file).json()["code"] == 108
     assert v2.put("/configs/emqttd", json={"key": "log.console.level", "value": "loud"}).json()["code"] == 108
     assert v2.put("/configs/emqttd", json={"key": "log.console.level"}).json()["code"] == 107
     assert v2.put("/configs/emqttd", json={"key": "log.console.level", "value": "info"}).json()["code"] == 0
     assert [item["key"] for item in v2.get(f"/nodes/{node}/configs").json()["result"]] == list(items)
+
+
+def test_allow_anonymous_is_hot_and_kept(v2, api_node):
+    """The seed's own example: ``mqtt.allow_anonymous`` false refuses a client with no
+    credentials at once (no authenticator is configured here), and stays so after a restart."""
+    node = v2.get("/monitoring/nodes").json()["result"][0]["name"]
+    items = {item["key"]: item for item in v2.get(f"/nodes/{node}/configs").json()["result"]}
+    assert items["mqtt.allow_anonymous"] == {
+        "key": "mqtt.allow_anonymous",
+        "value": "true",
+        "datatpye": "enum",
+        "app": "emqttd",
+    }
+    assert Wire(api_node.port).connect("v2-anon-before").reason_code == 0
+    anonymous = {"key": "mqtt.allow_anonymous", "value": "false"}
+    assert v2.put("/configs/emqttd", json=anonymous).json() == {"code": 0, "result": []}
+    assert Wire(api_node.port).connect("v2-anon-after").reason_code == 0x05  # 3.1.1: not authorized
+    assert v2.put("/configs/emqttd", json={**anonymous, "value": "maybe"}).json()["code"] == 108
+    restart(api_node)
+    with httpx.Client(base_url=str(v2.base_url), auth=v2.auth, timeout=10) as again:
+        kept = {item["key"]: item["value"] for item in again.get(f"/nodes/{node}/configs").json()["result"]}
+        assert kept["mqtt.allow_anonymous"] == "false"
+        assert Wire(api_node.port).connect("v2-anon-restarted").reason_code == 0x05
+        allow = {"key": "mqtt.allow_anonymous", "value": "true"}
+        assert again.put(f"/nodes/{node}/configs/emqttd", json=allow).json()["code"] == 0
+    assert Wire(api_node.port).connect("v2-anon-again").reason_code == 0
+
+
+def test_a_nodes_alarms(v2, api_node):
+    node = v2.get("/monitoring/nodes").json()["result"][0]["name"]
+    assert v2.get(f"/nodes/{node}/alarms").json() == {"code": 0, "result": []}
+    fill_a_stalled_queue(api_node, "v2fill")
+    wait_for(lambda: v2.get(f"/nodes/{node}/alarms").json()["result"])
+    [alarm] = v2.get(f"/nodes/{node}/alarms").json()["result"]
+    assert alarm | {"id": "high_queued_bytes", "severity": "warning", "title": "high_queued_bytes"} == alarm
+    assert alarm["summary"] and len(alarm["occurred_at"]) == 19
+    assert v2.get("/nodes/elsewhere@host/alarms").json()["code"] == 101

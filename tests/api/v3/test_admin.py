@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 
 from brookmq.mqtt import packets as pk
+from tests.api.legacy import fill_a_stalled_queue
 from tests.api.v4.conftest import v4_client
 from tests.api.v5.conftest import restart, wait_for
 from tests.durability.process import Wire
@@ -35,16 +36,7 @@ def test_banned_in_3x_names(v3, api_node):
 
 
 def test_alarms_present_then_history(v3, api_node):
-    stalled = Wire(api_node.port, pk.MQTT_5)
-    props = {"session_expiry_interval": 60}
-    assert stalled.connect("v3-stalled", clean_start=False, properties=props).reason_code == 0
-    stalled.send(pk.Subscribe(1, [("v3fill/#", pk.SubscriptionOptions(1))]))
-    stalled.recv()
-    stalled.close()
-    pub = Wire(api_node.port)
-    assert pub.connect("v3-filler").reason_code == 0
-    for i in range(8):
-        pub.send(pk.Publish(f"v3fill/{i}", b"x" * 1024, 1, packet_id=i + 1))
+    fill_a_stalled_queue(api_node, "v3fill")
     wait_for(lambda: v3.get("/alarms/present").json()["data"][0]["alarms"])
     [alarm] = v3.get("/alarms/present").json()["data"][0]["alarms"]
     assert alarm["id"] == "high_queued_bytes" and alarm["desc"]
@@ -67,6 +59,12 @@ def test_a_config_change_is_live_and_kept(v3, api_node):
         "app": "emqx",
     }
     assert config["mqtt.retain_available"]["value"] == "true"
+    assert config["mqtt.allow_anonymous"]["value"] == "true"
+    anonymous = {"key": "mqtt.allow_anonymous", "value": "false"}  # the seed's example
+    assert v3.put("/configs/emqx", json=anonymous).json() == {"code": 0}
+    assert Wire(api_node.port).connect("v3-anonymous").reason_code == 0x05
+    assert v3.put("/configs/emqx", json={**anonymous, "value": "true"}).json() == {"code": 0}
+    assert Wire(api_node.port).connect("v3-anonymous").reason_code == 0
     change = {"key": "mqtt.max_topic_levels", "value": "3"}
     assert v3.put("/configs/emqx", json=change).json() == {"code": 0}
     deep = Wire(api_node.port, pk.MQTT_5)

@@ -55,3 +55,13 @@ def test_a_failing_applier_rolls_back_and_refuses() -> None:
         asyncio.run(config.merge("mqtt", {"max_inflight": 0}))
     with pytest.raises(UpdateFailed, match="node: cannot be changed"):
         asyncio.run(config.update("node", {}))
+
+
+def test_a_scalar_root_is_kept_while_it_differs_from_the_file() -> None:
+    overrides = MemoryStore().collection("config_overrides")
+    config = RuntimeConfig.load(Settings(), overrides)
+    asyncio.run(config.update("allow_anonymous", "false"))
+    assert config.settings.allow_anonymous is False and overrides.get("allow_anonymous") == {"patch": False}
+    assert RuntimeConfig.load(Settings(), overrides).settings.allow_anonymous is False
+    asyncio.run(config.update("allow_anonymous", True))
+    assert overrides.get("allow_anonymous") is None  # the file's value again: nothing to keep

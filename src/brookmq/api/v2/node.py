@@ -3,8 +3,8 @@
 without ``name``), a node's figures ``{name, otp_release, memory_total, memory_used,
 process_available, process_used, max_fds, clients, node_status, load1, load5, load15}``,
 listeners ``{protocol, listen, acceptors, max_clients, current_clients, shutdown_count}`` keyed
-by node, metrics and stats with slashed names (stats of connections as 2.x's ``clients/``), and
-the hot configuration of the application ``emqttd``."""
+by node, metrics and stats with slashed names (stats of connections as 2.x's ``clients/``), a
+node's alarms, and the hot configuration of the application ``emqttd``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from brookmq.api.legacy.framework import PARAM_TYPE, Call, LegacyError, Ok, Rout
 from brookmq.api.legacy.hot_config import HotConfig
 from brookmq.api.v3.node import slashed
 from brookmq.api.v4 import admin as v4_admin
+from brookmq.api.v4 import clients as v4_clients
 from brookmq.api.v4 import node as v4_node
 
 
@@ -75,10 +76,27 @@ def node_listeners(call: Call) -> Ok:
     return Ok(_listeners(call))
 
 
+# EMQ 2 named the packets of one direction without it (``packets/connack`` is the CONNACKs sent).
+_EMQ2_NAMES = {
+    "packets/connect/received": "packets/connect",
+    "packets/connack/sent": "packets/connack",
+    "packets/disconnect/received": "packets/disconnect",
+    "packets/subscribe/received": "packets/subscribe",
+    "packets/suback/sent": "packets/suback",
+    "packets/unsubscribe/received": "packets/unsubscribe",
+    "packets/unsuback/sent": "packets/unsuback",
+    "packets/pingreq/received": "packets/pingreq",
+    "packets/pingresp/sent": "packets/pingresp",
+    "messages/dropped/await_pubrel_timeout": "messages/qos2/dropped",
+}
+
+
 def metrics(call: Call) -> Ok:
-    """One map for the cluster (seed 002 shows it so), the node's for the node form."""
+    """One map for the cluster (seed 002 shows it so), the node's for the node form: EMQ 2's
+    names, and ``messages/retained``, the retained messages kept."""
     node_of(call)
-    return Ok(slashed(v4_node.metrics_v4(call)))
+    named = {_EMQ2_NAMES.get(name, name): value for name, value in slashed(v4_node.metrics_v4(call)).items()}
+    return Ok({**named, "messages/retained": call.services.node.stats()["retained.count"]})
 
 
 def _stats(call: Call) -> dict[str, Any]:
@@ -97,7 +115,7 @@ def node_stats(call: Call) -> Ok:
     return Ok(_stats(call))
 
 
-# EMQ 2's hot configuration: the application ``emqttd``, four of its keys named otherwise.
+# EMQ 2's hot configuration: the application ``emqttd``, five of its keys named otherwise.
 HOT = HotConfig(
     "emqttd",
     {
@@ -105,9 +123,28 @@ HOT = HotConfig(
         "mqtt.broker.sys_interval": ("sys_topics", ("sys_msg_interval",)),
         "mqtt.acl_nomatch": ("authorization", ("no_match",)),
         "mqtt.cache_acl": ("authorization", ("cache", "enable")),
+        "mqtt.allow_anonymous": ("allow_anonymous", ()),
     },
     LegacyError(PARAM_TYPE, "key: not a key of the hot configuration"),
 )
+
+
+def node_alarms(call: Call) -> Ok:
+    """The node's raised alarms as EMQ 2 showed them: ``{id, severity, title, summary,
+    occurred_at}``; BrookMQ's alarms are all of EMQ 2's ``warning`` severity."""
+    node_of(call)
+    return Ok(
+        [
+            {
+                "id": info["name"],
+                "severity": "warning",
+                "title": info["name"],
+                "summary": info["message"],
+                "occurred_at": v4_clients.datetime(info["activate_at"]),
+            }
+            for info in call.services.alarms.find(True, 1, 10000).data
+        ]
+    )
 
 
 def cluster_configs(call: Call) -> Ok:
@@ -130,6 +167,7 @@ ROUTES = [
     Route("node_metrics", "GET", "/monitoring/metrics/{node}", metrics, "A node's metrics"),
     Route("list_stats", "GET", "/monitoring/stats", cluster_stats, "The stats of every node"),
     Route("node_stats", "GET", "/monitoring/stats/{node}", node_stats, "A node's stats"),
+    Route("node_alarms", "GET", "/nodes/{node}/alarms", node_alarms, "A node's raised alarms"),
     Route("list_configs", "GET", "/configs", cluster_configs, "The hot configuration of every node"),
     Route("node_configs", "GET", "/nodes/{node}/configs", node_configs, "A node's hot configuration"),
     Route("update_config", "PUT", "/configs/{app}", HOT.update, "Change a key"),

@@ -88,7 +88,8 @@ def _alarm_routes(present: bool) -> list[Route]:
     ]
 
 
-HOT = HotConfig(APP)
+# ``mqtt.allow_anonymous`` (the seed's example) is BrookMQ's top-level ``allow_anonymous``.
+HOT = HotConfig(APP, {"mqtt.allow_anonymous": ("allow_anonymous", ())})
 
 
 def all_configs(call: Call) -> Ok:
