@@ -70,6 +70,7 @@ class Broker:
         # Asked at CONNECT, before authentication: True refuses the client as banned (0x8A).
         self.is_banned: Callable[[Any], bool] | None = None
         self.on_publish = self.hooks.listeners("message.publish")
+        self.on_published = self.hooks.listeners("message.published")
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")
         self.authz_cache = authz_cache.AuthzCacheOptions()
@@ -117,7 +118,10 @@ class Broker:
                 return 0
         if message.retain:  # whether retain is available was checked where it was published
             self._retain(message)
-        return self.dispatch(message)
+        delivered = self.dispatch(message)
+        if self.on_published:
+            Hooks.notify(self.on_published, message)
+        return delivered
 
     def dispatch(self, message: Message) -> int:
         entries, groups = self.router.match(message.topic)
@@ -148,11 +152,12 @@ class Broker:
         c = self.counters
         if delivered:
             c["messages.delivered"] += delivered
-            if self.on_delivered:
-                Hooks.notify(self.on_delivered, origin, message)
         else:
             c["messages.dropped"] += 1
             c["messages.dropped.no_subscribers"] += 1
+            fns = self.hooks.listeners("message.dropped")
+            if fns:
+                Hooks.notify(fns, message, "no_subscribers")
         return delivered
 
     def _deliver_overlapping(
@@ -221,15 +226,16 @@ class Broker:
             self.queue_alarm = False
             self.alarms.deactivate(QUEUE_ALARM)
 
-    def drop(self, message: Message, reason: str) -> None:
-        """Count a message a session could not keep (``queue_full``, ``expired``, ``qos0_msg``, ...)."""
+    def drop(self, client_id: str, message: Message, reason: str) -> None:
+        """Count a message the session of ``client_id`` could not keep (``queue_full``,
+        ``expired``, ``qos0_msg``, ...)."""
         c = self.counters
         c["delivery.dropped"] += 1
         c[f"delivery.dropped.{reason}"] += 1
         c["messages.dropped"] += 1
-        fns = self.hooks.listeners("message.dropped")
+        fns = self.hooks.listeners("delivery.dropped")
         if fns:
-            Hooks.notify(fns, message, reason)
+            Hooks.notify(fns, client_id, message, reason)
 
     # ---------------------------------------------------------- subscriptions
 

@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from brookmq.core import connect_flow, limits, publish_flow, subscribe_flow
+from brookmq.core.hooks import Hooks
 from brookmq.core.limits import ConnLimits
 from brookmq.core.listener import ListenerContext
 from brookmq.core.message import Message
@@ -511,21 +512,24 @@ class Connection(asyncio.Protocol):
             # Text no codec can write (a lone surrogate that got past an edge): the message is
             # dropped for this subscriber, who did nothing wrong and stays connected.
             log.warning("dropped a message to %r: its text is not valid UTF-8", self.client_id)
-            self.broker.drop(message, "bad_text")
+            self.broker.drop(self.client_id, message, "bad_text")
             return False
         if qos:
             data = _with_packet_id(data, packet_id, dup)
         if self.max_packet_out and len(data) > self.max_packet_out:
             # Never send a client more than it allows [MQTT-3.1.2-24]: drop and count.
             self.send_dropped_too_large += 1
-            self.broker.drop(message, "too_large")
+            self.broker.drop(self.client_id, message, "too_large")
             return False
         self.write(data)
         self.send_msg += 1
-        counters = self.broker.counters
+        broker = self.broker
+        counters = broker.counters
         counters["packets.publish.sent"] += 1
         counters["messages.sent"] += 1
         counters[QOS_SENT[qos]] += 1
+        if broker.on_delivered:
+            Hooks.notify(broker.on_delivered, self.client_id, message)
         return True
 
     def _encode_mounted(self, message: Message, qos: int, retain: bool, sub_ids: tuple[int, ...]) -> bytes:

@@ -28,9 +28,11 @@ session.discarded      notify     session_discarded(session)
 session.takenover      notify     session_takenover(session)
 session.terminated     notify     session_terminated(session, reason)
 message.publish        transform  message_publish(message) -> message|None (None drops)
-message.delivered      notify     message_delivered(client_id, message)
+message.published      notify     message_published(message), after it was routed
+message.delivered      notify     message_delivered(client_id, message), per receiver
 message.acked          notify     message_acked(client_id, message)
-message.dropped        notify     message_dropped(message, reason)
+message.dropped        notify     message_dropped(message, reason): no subscriber
+delivery.dropped       notify     delivery_dropped(client_id, message, reason)
 =====================  =========  ==============================================
 
 decide: the first hook that returns a verdict (not None) wins; no verdict means
@@ -66,9 +68,11 @@ HOOK_POINTS: dict[str, str] = {
     "session.takenover": NOTIFY,
     "session.terminated": NOTIFY,
     "message.publish": TRANSFORM,
+    "message.published": NOTIFY,
     "message.delivered": NOTIFY,
     "message.acked": NOTIFY,
     "message.dropped": NOTIFY,
+    "delivery.dropped": NOTIFY,
 }
 
 
@@ -114,9 +118,11 @@ class Hook:
     def message_publish(self, message: Any) -> Any:
         return message
 
+    def message_published(self, message: Any) -> None: ...
     def message_delivered(self, client_id: str, message: Any) -> None: ...
     def message_acked(self, client_id: str, message: Any) -> None: ...
     def message_dropped(self, message: Any, reason: str) -> None: ...
+    def delivery_dropped(self, client_id: str, message: Any, reason: str) -> None: ...
 
 
 class Hooks:

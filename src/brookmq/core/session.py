@@ -191,7 +191,7 @@ class Session:
     def enqueue(self, delivery: Delivery) -> None:
         broker = self.broker
         if not delivery.qos and self.connection is None and not self.options.mqueue_store_qos0:
-            broker.drop(delivery.message, "qos0_msg")
+            broker.drop(self.client_id, delivery.message, "qos0_msg")
             return
         queue = self.mqueue
         opts = self.options
@@ -200,7 +200,7 @@ class Session:
         store = self.store
         if (byte_limit and size > byte_limit) or (broker.max_queued_bytes and broker.queue_full(size)):
             self.mqueue_dropped += 1  # larger than a whole queue, or the broker holds too much
-            broker.drop(delivery.message, "queue_full")
+            broker.drop(self.client_id, delivery.message, "queue_full")
             return
         while queue and (
             (limit and len(queue) >= limit) or (byte_limit and self.mqueue_bytes + size > byte_limit)
@@ -210,7 +210,7 @@ class Session:
             oldest = queue.popleft()
             self._unqueued(oldest)
             self.mqueue_dropped += 1
-            broker.drop(oldest.message, "queue_full")
+            broker.drop(self.client_id, oldest.message, "queue_full")
             if store is not None:
                 store.delete_delivery(self, oldest)
         self._queued(delivery)
@@ -291,7 +291,7 @@ class Session:
             queue.popleft()
             self._unqueued(delivery)
             if delivery.message.expired(now):
-                self.broker.drop(delivery.message, "expired")
+                self.broker.drop(self.client_id, delivery.message, "expired")
                 self._forget(delivery)
             elif delivery.qos:
                 self._send_inflight(conn, delivery)
