@@ -58,6 +58,10 @@ def install(app: BrookMQ, config: RuntimeConfig) -> None:
     def log_level(old: Settings, new: Settings) -> None:
         logging.getLogger().setLevel(new.log.level.upper())
 
+    def rule_engine(old: Settings, new: Settings) -> None:
+        app.rule_engine.ignore_sys_message = new.rule_engine.ignore_sys_message
+        app.rule_engine.max_pending = new.rule_engine.max_pending
+
     def allow_anonymous(old: Settings, new: Settings) -> None:
         app.authentication.allow_anonymous = new.allow_anonymous
 
@@ -71,6 +75,7 @@ def install(app: BrookMQ, config: RuntimeConfig) -> None:
     config.on_change("dashboard", dashboard)
     config.on_change("log", log_level)
     config.on_change("allow_anonymous", allow_anonymous)
+    config.on_change("rule_engine", rule_engine)
     config.on_change("sysmon", app.restart_sysmon)
     config.on_change("sys_topics", app.restart_sys_topics)
     config.on_change("flapping_detect", app.restart_flapping)

@@ -35,6 +35,7 @@ from brookmq.extensions.authz.sources import BuiltinRules, FileRules, Source
 from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.flapping import FlappingDetector
+from brookmq.extensions.rules.engine import RuleEngine
 from brookmq.extensions.sys_topics import SysTopics
 from brookmq.extensions.sysmon import SystemMonitor
 from brookmq.extensions.tables import collection
@@ -78,6 +79,8 @@ class BrookMQ:
         self.broker.alarms.configure(alarm.actions, alarm.size_limit, alarm.validity_period)
         self.delayed = DelayedPublish(self.broker, settings.delayed.max_delayed_messages)
         self.banned = Banned(self.broker)
+        rules = settings.rule_engine
+        self.rule_engine = RuleEngine(self.broker, rules.ignore_sys_message, rules.max_pending)
         self.authentication = Authentication(self.broker, settings.allow_anonymous)
         for entry in settings.authentication:
             self.authentication.add(make_authenticator(self.broker, entry)).enable = entry.enable
@@ -106,6 +109,7 @@ class BrookMQ:
             self.authorization,
             self.listeners,
             self.config,
+            self.rule_engine,
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
         )
@@ -152,6 +156,8 @@ class BrookMQ:
         if self.settings.delayed.enable:
             self.delayed.start()
         self.banned.start()
+        self.rule_engine.start()
+        self.services.rules.load()
         self.authentication.start()
         self.authorization.start()
         if self.flapping is not None:
@@ -236,6 +242,7 @@ class BrookMQ:
         if self.auth_failures is not None:
             self.auth_failures.stop()
         await self.banned.stop()
+        self.rule_engine.stop()
         await self.authentication.stop()
         self.authorization.stop()
         if self.store is not None:

@@ -34,6 +34,7 @@ CHANGEABLE = (
     "alarm",
     "conn_congestion",
     "delayed",
+    "rule_engine",
     "retainer",
     "flapping_detect",
     "authentication",

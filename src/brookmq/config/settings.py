@@ -148,6 +148,13 @@ class DelayedSettings(_Model):
     max_delayed_messages: int = Field(default=100_000, ge=0, le=2**31 - 1)
 
 
+class RuleEngineSettings(_Model):
+    ignore_sys_message: bool = True  # rules on "#" do not see $SYS/ messages (EMQX's default)
+    # Inputs (messages and events) waiting for their rules; past it they are dropped and the
+    # rules count failed.unknown, so a flood cannot grow memory without bound.
+    max_pending: int = Field(default=10_000, ge=1, le=10_000_000)
+
+
 class BuiltinDatabaseSettings(_Model):
     """``authentication`` entry: the built-in database (EMQX's keys and defaults)."""
 
@@ -418,6 +425,7 @@ class Settings(_Model):
     retainer: RetainerSettings = Field(default_factory=RetainerSettings)
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
     delayed: DelayedSettings = Field(default_factory=DelayedSettings)
+    rule_engine: RuleEngineSettings = Field(default_factory=RuleEngineSettings)
     flapping_detect: FlappingSettings = Field(default_factory=FlappingSettings)
     authentication_failures: AuthFailureSettings = Field(default_factory=AuthFailureSettings)
     authentication: list[AuthenticatorSettings] = Field(default_factory=list)

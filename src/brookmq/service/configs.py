@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from brookmq.service.errors import Invalid, NotFound
 
 # The roots ``/configs`` serves; the others have their own resources (listeners, retainer, ...).
-CONFIG_ROOTS = ("mqtt", "dashboard", "api_key", "log", "alarm", "sysmon", "sys_topics")
+CONFIG_ROOTS = ("mqtt", "dashboard", "api_key", "log", "alarm", "sysmon", "sys_topics", "rule_engine")
 HIDDEN = "******"
 _SECRETS = frozenset(("default_password", "secret", "password"))
 

@@ -10,6 +10,8 @@ from brookmq.extensions.authn.chain import Authentication
 from brookmq.extensions.authz.authorization import Authorization
 from brookmq.extensions.banned import Banned
 from brookmq.extensions.delayed import DelayedPublish
+from brookmq.extensions.rules.engine import RuleEngine
+from brookmq.extensions.tables import collection
 from brookmq.service.alarms import Alarms
 from brookmq.service.api_keys import ApiKeys
 from brookmq.service.authn import Authn
@@ -23,6 +25,7 @@ from brookmq.service.listeners import Listeners
 from brookmq.service.node import Node
 from brookmq.service.publish import Publisher
 from brookmq.service.retainer import Delayed, Retainer
+from brookmq.service.rules import Rules
 from brookmq.service.subscriptions import Subscriptions, Topics
 from brookmq.transport.listener import ListenerRegistry
 
@@ -38,6 +41,7 @@ class Services:
     authorization: Authorization
     listener_registry: ListenerRegistry
     config: ConfigPort
+    rule_engine: RuleEngine
     data_dir: str = ""
     sample_interval: float = 10.0
     version: str = __version__
@@ -55,6 +59,7 @@ class Services:
     listeners: Listeners = field(init=False)
     configs: Configs = field(init=False)
     backup: Backup = field(init=False)
+    rules: Rules = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = Clients(self.broker)
@@ -70,4 +75,5 @@ class Services:
         self.configs = Configs(self.config)
         self.delayed = Delayed(self.broker, self.delayed_publish, self.config)
         self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)
+        self.rules = Rules(self.rule_engine, collection(self.broker, "rules"))
         self.backup = Backup(self.api_keys, self.users, self.bans, self.authn, self.authz, self.data_dir)

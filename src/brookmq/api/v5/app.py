@@ -31,6 +31,7 @@ from brookmq.api.v5 import (
     mqtt,
     node,
     publish,
+    rules,
     status,
     subscriptions,
 )
@@ -110,6 +111,7 @@ def create_app(services: Services, swagger: bool = True, max_body_size: int = 10
         authz.routes,
         listeners.routes,
         configs.routes,
+        rules.routes,
         error_codes.routes,
         status.routes,
     ):
