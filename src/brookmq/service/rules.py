@@ -124,11 +124,20 @@ class Rules:
             "node_metrics": [{"node": self.engine.broker.node_name, "metrics": figures}],
         }
 
+    def action_metrics(self, rule_id: str) -> list[dict[str, int]]:
+        """``{success, failed}`` of each of the rule's actions, in order."""
+        rule = self.engine.rules.get(rule_id)
+        if rule is None:
+            return [{"success": 0, "failed": 0} for _ in self.get(rule_id)["actions"]]
+        return [{"success": action.success, "failed": action.failed} for action in rule.actions]
+
     def reset_metrics(self, rule_id: str) -> None:
         self.get(rule_id)
         rule = self.engine.rules.get(rule_id)
         if rule is not None:
             rule.metrics.reset()
+            for action in rule.actions:
+                action.success = action.failed = 0
 
     @staticmethod
     def test(sql: Any, context: Any) -> Any:

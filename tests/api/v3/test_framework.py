@@ -8,7 +8,7 @@ import httpx
 
 from tests.api.legacy import walk_routes
 
-# Seed 000's `GET /api/v3/` list, less what later issues bring (rules, plugins).
+# Seed 000's `GET /api/v3/` list, less what later issues bring (resources, plugins).
 SEED_ROUTES = {
     ("GET", "/auth_clientid"),
     ("GET", "/auth_clientid/:clientid"),
@@ -74,6 +74,13 @@ SEED_ROUTES = {
     ("GET", "/nodes/:node/subscriptions/"),
     ("GET", "/subscriptions/:clientid"),
     ("GET", "/nodes/:node/subscriptions/:clientid"),
+    ("POST", "/rules/"),
+    ("GET", "/rules/"),
+    ("GET", "/rules/:id"),
+    ("DELETE", "/rules/:id"),
+    ("GET", "/actions/"),
+    ("GET", "/actions/:name"),
+    ("GET", "/rule_events/"),
 }
 
 

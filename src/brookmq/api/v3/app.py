@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from brookmq.api.legacy import access, auth_db
 from brookmq.api.legacy.framework import Route, build
-from brookmq.api.v3 import clients, node
+from brookmq.api.v3 import clients, node, rules
 from brookmq.service.services import Services
 
 PREFIX = "/api/v3"
@@ -22,4 +22,9 @@ def _as_listed(route: Route) -> Route:
 def create_app(services: Services, users: bool = False) -> Starlette:
     """``users``: for the dashboard listener, where dashboard users log in with Basic too."""
     shared = [_as_listed(route) for route in access.ROUTES]
-    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *shared, *auth_db.ROUTES], services, users=users)
+    return build(
+        PREFIX,
+        [*node.ROUTES, *clients.ROUTES, *shared, *auth_db.ROUTES, *rules.ROUTES],
+        services,
+        users=users,
+    )

@@ -6,7 +6,7 @@ from starlette.applications import Starlette
 
 from brookmq.api.legacy import access, auth_db
 from brookmq.api.legacy.framework import build
-from brookmq.api.v4 import acl, admin, clients, data, mqtt, node
+from brookmq.api.v4 import acl, admin, clients, data, mqtt, node, rules
 from brookmq.service.services import Services
 
 PREFIX = "/api/v4"
@@ -23,5 +23,6 @@ def create_app(services: Services, users: bool = False) -> Starlette:
         *auth_db.ROUTES,
         *acl.ROUTES,
         *data.ROUTES,
+        *rules.ROUTES,
     ]
     return build(PREFIX, routes, services, users=users)

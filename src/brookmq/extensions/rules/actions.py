@@ -114,9 +114,12 @@ class Republish:
     user_properties: Callable[[dict[str, Any], Any], Any]
     mqtt_properties: dict[str, Template] = field(default_factory=dict)
 
-    def message(self, selected: dict[str, Any]) -> tuple[str, bytes, int, bool, dict[str, Any] | None]:
-        """The topic, payload, QoS, retain flag and MQTT 5 properties to publish."""
-        qos = self.qos(selected, 0)
+    def message(
+        self, selected: dict[str, Any], columns: dict[str, Any]
+    ) -> tuple[str, bytes, int, bool, dict[str, Any] | None]:
+        """The topic, payload, QoS, retain flag and MQTT 5 properties to publish. A ``${qos}``
+        the rule did not select is the input's QoS (EMQX 4's ``target_qos: -1``), else 0."""
+        qos = self.qos(selected, columns.get("qos", 0))
         if isinstance(qos, str) and qos.isdigit():
             qos = int(qos)
         if qos not in (0, 1, 2) or isinstance(qos, bool):

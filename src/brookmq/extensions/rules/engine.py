@@ -36,27 +36,32 @@ Output = dict[str, Any]
 
 @dataclass(slots=True)
 class Action:
-    """One entry of a rule's ``actions``: a built-in function, or a connector's action by its
-    ``type:name`` (counted as discarded until that connector exists)."""
+    """One entry of a rule's ``actions``: a built-in function (``republish``, ``console``, and
+    EMQX 4's ``do_nothing``), or a connector's action by its ``type:name`` (counted as discarded
+    until that connector exists)."""
 
     spec: Any  # as given: "http:my_hook" or {"function": "republish", "args": {...}}
+    kind: str  # republish | console | do_nothing | connector
     republish: builtin.Republish | None = None
-    console: bool = False
+    success: int = 0
+    failed: int = 0
 
 
 def parse_action(spec: Any) -> Action:
     if isinstance(spec, str):
         if ":" not in spec or spec.startswith(":") or spec.endswith(":"):
             raise builtin.ActionError(f"action {spec!r}: expected <type>:<name> or a function object")
-        return Action(spec)
+        return Action(spec, "connector")
     if not isinstance(spec, dict) or not isinstance(spec.get("function"), str):
         raise builtin.ActionError("an action is a '<type>:<name>' string or {function, args}")
     function = spec["function"]
     if function == "republish":
-        return Action(spec, republish=builtin.republish(spec.get("args") or {}))
-    if function == "console":
-        return Action(spec, console=True)
-    raise builtin.ActionError(f"unknown action function {function!r}; built in: republish, console")
+        return Action(spec, function, builtin.republish(spec.get("args") or {}))
+    if function in ("console", "do_nothing"):
+        return Action(spec, function)
+    raise builtin.ActionError(
+        f"unknown action function {function!r}; built in: republish, console, do_nothing"
+    )
 
 
 @dataclass(slots=True, eq=False)  # a rule is itself: found by identity in the index
@@ -232,23 +237,24 @@ class RuleEngine:
     def _run_action(self, rule: Rule, action: Action, output: Output, columns: Output) -> None:
         metrics = rule.metrics
         metrics.count("actions.total")
-        if action.republish is None and not action.console:
+        if action.kind == "connector":
             metrics.count("actions.discarded")
             return
         try:
-            if action.console:
+            if action.kind == "console":
                 builtin.console(rule.id, output, columns)
-            else:
-                assert action.republish is not None
-                self._republish(rule, action.republish, output)
+            elif action.republish is not None:
+                self._republish(rule, action.republish, output, columns)
         except (builtin.ActionError, ValueError) as exc:
+            action.failed += 1
             metrics.count("actions.failed", "actions.failed.unknown")
             log.info("rule %s: action %s failed: %s", rule.id, action.spec, exc)
         else:
+            action.success += 1
             metrics.count("actions.success")
 
-    def _republish(self, rule: Rule, republish: builtin.Republish, output: Output) -> None:
-        topic, payload, qos, retain, properties = republish.message(output)
+    def _republish(self, rule: Rule, republish: builtin.Republish, output: Output, columns: Output) -> None:
+        topic, payload, qos, retain, properties = republish.message(output, columns)
         if rule.publisher is None:
             rule.publisher = self.broker.client(rule.id)
         self._republishing = rule

@@ -1,0 +1,9 @@
+"""``/rules/``, ``/actions/`` and ``/rule_events/`` in EMQX 3.x's shapes (seed 000): the
+built-in actions are named ``built_in:republish_action``, ``built_in:inspect_action`` and
+``built_in:do_nothing_action``, and a rule is not changed in place (no ``PUT``)."""
+
+from __future__ import annotations
+
+from brookmq.api.legacy.rules import Naming, rule_routes
+
+ROUTES = rule_routes(Naming("built_in:", "_action"), slash="/", updates=False)
