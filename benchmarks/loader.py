@@ -162,11 +162,14 @@ def stream(
     sub_filter: str,
     window: int = 10000,
     ws: bool = False,
+    payload: bytes = PAYLOAD,
+    delivery_size: int = 0,
 ) -> dict[str, Any]:
     """Publishers send QoS 0 for ``duration``; subscribers count deliveries.
 
     ``pubs`` is a list of (client id, topic); all topics have the same length, so
-    every PUBLISH and every delivery has the same size. At most ``window``
+    every PUBLISH and every delivery has the same size (``delivery_size`` when what
+    arrives is not what was sent: a rule's republished output). At most ``window``
     messages per subscriber are outstanding (sent, not yet delivered), so what
     is measured is the broker's rate, not how much the kernel buffers hold.
     """
@@ -174,14 +177,15 @@ def stream(
     sub_socks = [client(port, cid, sub_filter, ws=ws) for cid in subs]
     pub_socks = [client(port, cid, ws=ws) for cid, _ in pubs]
     counters = {sock: WsPayloadCounter() for sock in sub_socks} if ws else {}
-    packets = [publish_packet(topic) for _, topic in pubs]
-    size = len(packets[0])
-    assert all(len(p) == size for p in packets)
-    per_blob = max(1, CHUNK // size)
+    packets = [publish_packet(topic, payload=payload) for _, topic in pubs]
+    sent_size = len(packets[0])
+    assert all(len(p) == sent_size for p in packets)
+    size = delivery_size or sent_size
+    per_blob = max(1, CHUNK // sent_size)
     # What a publisher writes, in units it finishes before stopping: a packet, or (WebSocket)
     # a frame of per_blob packets.
     blobs = [memoryview(ws_frame(p * per_blob) if ws else p * per_blob) for p in packets]
-    unit, per_unit = (len(blobs[0]), per_blob) if ws else (size, 1)
+    unit, per_unit = (len(blobs[0]), per_blob) if ws else (sent_size, 1)
     fan = len(sub_socks) if len(pubs) == 1 else 1  # deliveries per message sent
     sent_bytes = [0] * len(pubs)
     offsets = [0] * len(pubs)
@@ -578,6 +582,74 @@ def retained(port: int, pid: int, duration: float, quick: bool) -> dict[str, Any
     }
 
 
+RULE_PAYLOAD = b'{"temp": 25, "pad": "' + b"x" * 44 + b'"}'  # 64 bytes, as the others
+
+
+def rules(port: int, pid: int, api_port: int, duration: float, quick: bool) -> dict[str, Any]:
+    """BrookMQ's rule engine: p2p with no rule, then the same publisher's messages through one
+    rule ``SELECT payload.temp AS t, clientid FROM "bench/rules/#" WHERE payload.temp > 20``
+    republishing to the subscriber, then with 99 more rules on other filters; a third of the
+    duration each. ``vs_p2p`` is the one-rule rate over the plain one, ``vs_one`` the 100-rule
+    rate over the one-rule rate; ``*_us_per_msg`` the broker's CPU time per delivered message."""
+    part = duration / 3
+    plain = stream(
+        port, pid, part, [("rules-pub", "bench/p2p/1")], ["rules-sub"], "bench/p2p/1", payload=RULE_PAYLOAD
+    )
+    republish = {"topic": "bench/rules_out", "qos": 0, "payload": ""}
+    sql = 'SELECT payload.temp AS t, clientid FROM "bench/rules/#" WHERE payload.temp > 20'
+    output = b'{"t":25,"clientid":"rules-pub"}'
+    size = len(publish_packet("bench/rules_out", payload=output))
+    with httpx.Client(base_url=f"http://127.0.0.1:{api_port}/api/v5", auth=API_KEY, timeout=10) as http:
+
+        def make(rule_id: str, statement: str) -> None:
+            made = http.post(
+                "/rules",
+                json={
+                    "id": rule_id,
+                    "sql": statement,
+                    "actions": [{"function": "republish", "args": republish}],
+                },
+            )
+            assert made.status_code == 201, made.text
+
+        def through_rules() -> dict[str, Any]:
+            pubs = [("rules-pub", "bench/rules/1")]
+            return stream(
+                port,
+                pid,
+                part,
+                pubs,
+                ["rules-sub"],
+                "bench/rules_out",
+                payload=RULE_PAYLOAD,
+                delivery_size=size,
+            )
+
+        make("bench", sql)
+        one = through_rules()
+        for i in range(99):
+            make(
+                f"other{i}",
+                f'SELECT payload.temp AS t, clientid FROM "bench/other/{i}/#" WHERE payload.temp > 20',
+            )
+        many = through_rules()
+        passed = http.get("/rules/bench/metrics").json()["metrics"]["passed"]
+
+    def cost(run: dict[str, Any]) -> float:
+        return round(run["broker_cpu"] / 100 / run["rate"] * 1e6, 2) if run["rate"] else 0.0
+
+    return {
+        "p2p_rate": plain["rate"],
+        "p2p_us_per_msg": cost(plain),
+        "rule_us_per_msg": cost(one),
+        "rate": one["rate"],
+        "rate_100": many["rate"],
+        "vs_p2p": round(one["rate"] / plain["rate"], 3) if plain["rate"] else 0.0,
+        "vs_one": round(many["rate"] / one["rate"], 3) if one["rate"] else 0.0,
+        "delivery_ratio": round((one["delivered"] + many["delivered"]) / max(1, passed), 4),
+    }
+
+
 SCENARIOS = {
     "p2p": p2p,
     "p2p_ws": p2p_ws,
@@ -593,7 +665,7 @@ SCENARIOS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=[*SCENARIOS, "api"])
+    parser.add_argument("scenario", choices=[*SCENARIOS, "api", "rules"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--broker-pid", type=int, required=True)
     parser.add_argument("--duration", type=float, default=5.0)
@@ -602,6 +674,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.scenario == "api":
         result = api(args.port, args.api_port, args.duration, args.quick)
+    elif args.scenario == "rules":
+        result = rules(args.port, args.broker_pid, args.api_port, args.duration, args.quick)
     else:
         result = SCENARIOS[args.scenario](args.port, args.broker_pid, args.duration, args.quick)
     print(json.dumps(result))

@@ -30,7 +30,8 @@ BROKERS = ["brookmq", "mosquitto", "amqtt"]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 PERSISTENT = {"qos1_persistent"}  # Mosquitto runs with `persistence true` for these
 # scenarios measured on some brokers only (over WebSocket, and the management API: BrookMQ)
-ONLY = {"p2p_ws": {"brookmq"}, "api": {"brookmq"}}
+ONLY = {"p2p_ws": {"brookmq"}, "api": {"brookmq"}, "rules": {"brookmq"}}
+WITH_API = {"api", "rules"}  # scenarios that set up or call BrookMQ's management API
 
 # scenario: (metric, unit, higher is better)
 METRICS: dict[str, list[tuple[str, str, bool]]] = {
@@ -43,6 +44,13 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
     "latency": [("p50_ms", "ms", False), ("p99_ms", "ms", False)],
     "idle": [("rss_per_conn_kb", "KB/conn", False), ("accept_per_s", "conn/s", True)],
     "retained": [("ms", "ms to receive all", False)],
+    "rules": [
+        ("rate", "msg/s through one rule republishing", True),
+        ("vs_p2p", "one rule / plain p2p, same run", True),
+        ("vs_one", "100 rules / one rule", True),
+        ("rule_us_per_msg", "broker CPU us per message through the rule", False),
+        ("p2p_us_per_msg", "broker CPU us per plain p2p message", False),
+    ],
     "api": [
         ("clients_rps", "GET /clients?limit=100 req/s", True),
         ("clients_p99_ms", "GET /clients p99 ms", False),
@@ -162,7 +170,7 @@ def main() -> None:
             if name not in ONLY.get(scenario, {name}):
                 continue
             for rep in range(repeat):
-                broker = brokers.start(name, persistent=scenario in PERSISTENT, api=scenario == "api")
+                broker = brokers.start(name, persistent=scenario in PERSISTENT, api=scenario in WITH_API)
                 try:
                     result = run_loader(scenario, broker, duration, args.quick)
                 finally:

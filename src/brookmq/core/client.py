@@ -38,6 +38,11 @@ class LocalClient:
         self.client_id = client_id
         self._session: Session | None = None  # made on the first subscribe
         self._callbacks: dict[str, Callback] = {}
+        # Topics this client published to that passed the checks, under the max_topic_levels
+        # they were checked with: a client that publishes to the same topics (a rule's
+        # republish, $SYS) checks each once.
+        self._checked: set[str] = set()
+        self._checked_levels = -1
 
     @property
     def session(self) -> Session:
@@ -57,19 +62,31 @@ class LocalClient:
     ) -> int:
         """Publish like a client would; returns how many subscribers got the message. The
         broker's own ``$SYS/`` topics are not held to ``max_topic_levels`` (a client's limit)."""
-        levels = 0 if topic.startswith("$SYS/") else self.broker.options.max_topic_levels
-        problem = topic_name_problem(topic, levels)
-        if problem:
-            raise ValueError(problem)
+        self._check_topic(topic)
         if retain and not self.broker.options.retain_available:
             raise ValueError("retain is not available")
-        where = unencodable({"topic": topic, "properties": properties or {}})
+        where = unencodable({"properties": properties}) if properties else None
         if where is not None:
             raise ValueError(f"{where}: is not valid UTF-8 text (a lone surrogate)")
         data = payload.encode() if isinstance(payload, str) else payload
         now = self.broker.clock.time()
         message = Message(topic, data, qos, retain, properties, self.client_id, username, now)
         return self.broker.publish(message)
+
+    def _check_topic(self, topic: str) -> None:
+        max_levels = self.broker.options.max_topic_levels
+        if max_levels != self._checked_levels or len(self._checked) >= 1024:
+            self._checked.clear()
+            self._checked_levels = max_levels
+        if topic in self._checked:
+            return
+        problem = topic_name_problem(topic, 0 if topic.startswith("$SYS/") else max_levels)
+        if problem:
+            raise ValueError(problem)
+        where = unencodable({"topic": topic})
+        if where is not None:
+            raise ValueError(f"{where}: is not valid UTF-8 text (a lone surrogate)")
+        self._checked.add(topic)
 
     def subscribe(self, topic_filter: str, callback: Callback, qos: int = 0) -> None:
         """Call ``callback(message)`` for every message matching ``topic_filter``."""

@@ -9,14 +9,13 @@ id (EMQX's ``from``); a message a rule republished never triggers that same rule
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from brookmq.extensions.rules.values import json_text, string, text
+from brookmq.extensions.rules.values import json_text, loads, string, text
 
 log = logging.getLogger("brookmq.rules")
 
@@ -44,7 +43,7 @@ def lookup(data: Any, path: list[str]) -> Any:
     for key in path:
         if isinstance(data, str):
             try:
-                data = json.loads(data)
+                data = loads(data)
             except ValueError:
                 return _MISSING
         if not isinstance(data, dict) or key not in data:
@@ -59,6 +58,8 @@ class Template:
 
     source: str
     parts: tuple[str | list[str], ...]  # literal text, or a variable's path
+    constant: str | None = None  # the text, when there is no variable at all
+    whole: bool = False  # the template is "${.}": the output as JSON
 
     @classmethod
     def parse(cls, source: str) -> Template:
@@ -71,9 +72,14 @@ class Template:
             at = found.end()
         if at < len(source):
             parts.append(source[at:])
-        return cls(source, tuple(parts))
+        constant = source if all(isinstance(part, str) for part in parts) else None
+        return cls(source, tuple(parts), constant, parts == [[]])
 
     def render(self, selected: dict[str, Any]) -> str:
+        if self.constant is not None:
+            return self.constant
+        if self.whole:
+            return json_text(selected)
         out = []
         for part in self.parts:
             if isinstance(part, str):
@@ -127,20 +133,21 @@ class Republish:
         retain = self.retain(selected, False)
         retain = retain in (True, "true", 1)
         properties: dict[str, Any] = {}
-        users = self.user_properties(selected, {})
-        if isinstance(users, dict) and users:
+        users = self.user_properties(selected, None)
+        if users and isinstance(users, dict):
             properties["user_property"] = [(str(k), text(v)) for k, v in users.items()]
-        for name, template in self.mqtt_properties.items():
-            properties[name] = template.render(selected)
-        if "message_expiry_interval" in properties:
-            properties["message_expiry_interval"] = int(properties["message_expiry_interval"])
-        if "payload_format_indicator" in properties:
-            properties["payload_format_indicator"] = int(properties["payload_format_indicator"])
-        if "correlation_data" in properties:
-            properties["correlation_data"] = properties["correlation_data"].encode()
+        if self.mqtt_properties:
+            for name, template in self.mqtt_properties.items():
+                properties[name] = _PROPERTY_TYPES.get(name, str)(template.render(selected))
         payload = self.payload.render(selected).encode()
         return self.topic.render(selected), payload, qos, retain, properties or None
 
+
+_PROPERTY_TYPES: dict[str, Callable[[str], Any]] = {
+    "message_expiry_interval": int,
+    "payload_format_indicator": int,
+    "correlation_data": str.encode,
+}
 
 # EMQX's republish properties, by their wire names, as BrookMQ's property keys.
 MQTT_PROPERTIES = {

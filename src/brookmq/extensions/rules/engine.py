@@ -198,15 +198,21 @@ class RuleEngine:
             self._loop.call_soon(self._drain)
 
     def _drain(self) -> None:
+        """Run what is queued; what the actions publish is written in one batch per connection."""
         self._scheduled = False
         now = time.monotonic()
         pending = self._pending
-        while pending:
-            rules, columns, republished_by = pending.popleft()
-            for rule in rules:
-                if rule.enable and rule is not republished_by:
-                    self.apply(rule, columns, now)
-        self.broker.flush()
+        broker = self.broker
+        broker.batching = True
+        try:
+            while pending:
+                rules, columns, republished_by = pending.popleft()
+                for rule in rules:
+                    if rule.enable and rule is not republished_by:
+                        self.apply(rule, columns, now)
+        finally:
+            broker.batching = False
+            broker.flush()
 
     # ------------------------------------------------------------ running a rule
 
@@ -214,6 +220,7 @@ class RuleEngine:
         """Run ``rule`` on one input and its actions on each output; returns the outputs."""
         metrics = rule.metrics
         metrics.matched(time.monotonic() if now is None else now)
+        counts = metrics.counts
         try:
             result = rule.statement.run(columns)
         except SqlRuntimeError as exc:
@@ -224,11 +231,11 @@ class RuleEngine:
             metrics.count("failed", "failed.exception")
             log.exception("rule %s failed", rule.id)
             return []
-        outputs = [result] if isinstance(result, dict) else (result or [])
+        outputs = [result] if type(result) is dict else (result or [])
         if not outputs:
             metrics.count("failed", "failed.no_result")
             return []
-        metrics.count("passed")
+        counts["passed"] += 1
         for output in outputs:
             for action in rule.actions:
                 self._run_action(rule, action, output, columns)
@@ -236,9 +243,10 @@ class RuleEngine:
 
     def _run_action(self, rule: Rule, action: Action, output: Output, columns: Output) -> None:
         metrics = rule.metrics
-        metrics.count("actions.total")
+        counts = metrics.counts
+        counts["actions.total"] += 1
         if action.kind == "connector":
-            metrics.count("actions.discarded")
+            counts["actions.discarded"] += 1
             return
         try:
             if action.kind == "console":
@@ -251,7 +259,7 @@ class RuleEngine:
             log.info("rule %s: action %s failed: %s", rule.id, action.spec, exc)
         else:
             action.success += 1
-            metrics.count("actions.success")
+            counts["actions.success"] += 1
 
     def _republish(self, rule: Rule, republish: builtin.Republish, output: Output, columns: Output) -> None:
         topic, payload, qos, retain, properties = republish.message(output, columns)

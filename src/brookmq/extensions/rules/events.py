@@ -10,8 +10,9 @@ comes from and builds the columns from that hook's arguments.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,8 +56,10 @@ def user_properties(properties: dict[str, Any] | None) -> dict[str, str]:
 
 
 def pub_props(properties: dict[str, Any] | None) -> dict[str, Any]:
+    if not properties:
+        return {"User-Property": {}}
     out: dict[str, Any] = {"User-Property": user_properties(properties)}
-    for name, value in (properties or {}).items():
+    for name, value in properties.items():
         if name in _PROPERTY_NAMES:
             out[_PROPERTY_NAMES[name]] = _text(value) if isinstance(value, bytes) else value
     return out
@@ -76,23 +79,34 @@ def _connection_of(broker: Broker, client_id: str | None) -> Any:
     return conn if conn is not None and hasattr(conn, "peerhost") else None
 
 
+# A message's id, unique to this process's run: a random prefix and a counter (EMQX's are GUIDs).
+_ID_PREFIX = os.urandom(8).hex().upper()
+_ids = itertools.count(1)
+
+
 def message_columns(broker: Broker, message: Any, event: str = MESSAGE_PUBLISH) -> dict[str, Any]:
-    publisher = _connection_of(broker, message.origin)
+    """One dict literal: this runs for every message a rule selects from."""
+    session = broker.sessions.get(message.origin) if message.origin else None
+    publisher = session.connection if session is not None else None
+    peerhost = getattr(publisher, "peerhost", None)
+    properties = message.properties
     return {
-        **_basic(broker, event),
-        "id": uuid.uuid4().hex.upper(),
+        "event": event,
+        "timestamp": int(time.time() * 1000),
+        "node": broker.node_name,
+        "id": f"{_ID_PREFIX}{next(_ids):016X}",
         "clientid": message.origin,
         "username": message.username,
         "payload": _text(message.payload),
-        "peerhost": publisher.peerhost if publisher is not None else None,
-        "peername": _peername(publisher),
+        "peerhost": peerhost,
+        "peername": f"{peerhost}:{getattr(publisher, 'peerport', 0)}" if peerhost else None,
         "topic": message.topic,
         "qos": message.qos,
         "flags": {"retain": message.retain, "dup": False},
         "headers": {},
-        "pub_props": pub_props(message.properties),
-        "user_property": user_properties(message.properties),
-        "publish_received_at": _ms(message.timestamp),
+        "pub_props": pub_props(properties) if properties else {"User-Property": {}},
+        "user_property": user_properties(properties) if properties else {},
+        "publish_received_at": int(message.timestamp * 1000),
         "client_attrs": {},
     }
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+import operator
+from collections.abc import Callable
 from typing import Any
+
+import orjson
 
 from brookmq.mqtt.topics import matches
 
@@ -56,8 +60,12 @@ def float_text(value: float, decimals: int) -> str:
 
 
 def json_text(value: Any) -> str:
-    """Compact JSON, as EMQX encodes (undefined is null, bytes are text)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    """Compact JSON, as EMQX encodes (undefined is null, bytes are text). orjson, and the
+    standard library for what orjson does not take (integers past 64 bits)."""
+    try:
+        return orjson.dumps(value, default=_json_default).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:
@@ -119,10 +127,24 @@ def same(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+_NUMBERS = (int, float)
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "<>": operator.ne,
+    "!=": operator.ne,
+    ">": operator.gt,
+    "<": operator.lt,
+    ">=": operator.ge,
+    "<=": operator.le,
+}
+
+
 def compare(op: str, left: Any, right: Any) -> bool:
     """``= <> != > < >= <= =~`` with EMQX's conversions: an undefined side is false (both
     undefined are equal), a string beside a number is read as a number, a boolean beside a
     string as ``true`` / ``false``."""
+    if type(left) in _NUMBERS and type(right) in _NUMBERS and op != "=~":
+        return _ORDER[op](left, right)  # two numbers (not booleans): the common case, first
     if left is None or right is None:
         if left is None and right is None:
             return op in ("=", ">=", "<=")
@@ -182,11 +204,24 @@ def arith(op: str, left: Any, right: Any) -> Any:
     return a / b
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def loads(text: str | bytes) -> Any:
+    """JSON to values, strictly (no NaN); ``ValueError`` when it is not JSON. orjson, and the
+    standard library for what orjson does not take (integers past 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except ValueError:
+        return json.loads(text, parse_constant=_no_constant)
+
+
 def decode_json(value: Any) -> Any:
     """A JSON document in a string or binary (a payload), else the value itself."""
     if isinstance(value, str | bytes):
         try:
-            return json.loads(value)
+            return loads(value)
         except ValueError:
             raise SqlRuntimeError("the payload is not JSON") from None
     return value

@@ -6,13 +6,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import struct
 import zlib
 from collections.abc import Callable
 from typing import Any
 
-from brookmq.extensions.rules.values import SqlRuntimeError, binary, integer, json_text, string
+from brookmq.extensions.rules.values import SqlRuntimeError, binary, integer, json_text, loads, string
 
 # Erlang's zlib:gzip header: no name, no time, OS byte 0x13 (as EMQX's output shows).
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x13"
@@ -61,7 +60,7 @@ def base64_decode(data: Any) -> str | bytes:
 
 def json_decode(data: Any) -> Any:
     try:
-        return json.loads(binary(data))
+        return loads(binary(data))
     except ValueError:
         raise SqlRuntimeError("not JSON") from None
 

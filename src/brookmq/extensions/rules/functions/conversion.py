@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,7 @@ from brookmq.extensions.rules.values import (
     float_text,
     integer,
     is_number,
+    loads,
     number,
     string,
     text,
@@ -76,7 +76,7 @@ def to_map(value: Any) -> dict[str, Any]:
         return value
     if isinstance(value, str | bytes):
         try:
-            decoded = json.loads(value)
+            decoded = loads(value)
         except ValueError:
             raise SqlRuntimeError("not a JSON object") from None
         if isinstance(decoded, dict):
