@@ -20,8 +20,8 @@ from pydantic import (
     model_validator,
 )
 
-from brookmq.config.units import apply_units, parse_bytesize, parse_duration, parse_percent
 from brookmq.core.options import MqttOptions
+from brookmq.core.units import apply_units, parse_bytesize, parse_duration, parse_percent
 from brookmq.extensions import placeholders
 from brookmq.extensions.authn.http import HttpAuthenticator
 from brookmq.extensions.authn.passwords import PasswordHash

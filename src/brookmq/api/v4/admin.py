@@ -23,7 +23,7 @@ from brookmq.api.legacy.framework import (
     paging,
     required,
 )
-from brookmq.config.units import parse_bytesize, parse_duration
+from brookmq.core.units import parse_bytesize, parse_duration
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
 
 V4_KINDS = ("clientid", "username", "peerhost")  # what EMQX 4 bans by (BrookMQ has more)

@@ -12,7 +12,7 @@ from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.params import PAGED, PageParams, as_epoch, as_int, as_ip, envelope
 from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.api.v5.times import rfc3339_ms
-from brookmq.config.units import parse_bytesize
+from brookmq.core.units import parse_bytesize
 from brookmq.service.clients import ClientQuery, Queued
 from brookmq.service.errors import Invalid
 from brookmq.service.messages import message_info
