@@ -33,6 +33,7 @@ from brookmq.extensions.authn.jwt_token import JwtAuthenticator
 from brookmq.extensions.authz.authorization import Authorization
 from brookmq.extensions.authz.sources import BuiltinRules, FileRules, Source
 from brookmq.extensions.banned import Banned
+from brookmq.extensions.connectors.registry import Connectors
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.flapping import FlappingDetector
 from brookmq.extensions.rules.engine import RuleEngine
@@ -81,6 +82,8 @@ class BrookMQ:
         self.banned = Banned(self.broker)
         rules = settings.rule_engine
         self.rule_engine = RuleEngine(self.broker, rules.ignore_sys_message, rules.max_pending)
+        self.connectors = Connectors(self.broker.alarms)
+        self.rule_engine.sinks = self.connectors.sink
         self.authentication = Authentication(self.broker, settings.allow_anonymous)
         for entry in settings.authentication:
             self.authentication.add(make_authenticator(self.broker, entry)).enable = entry.enable
@@ -110,6 +113,7 @@ class BrookMQ:
             self.listeners,
             self.config,
             self.rule_engine,
+            self.connectors,
             data_dir=str(settings.node.data_dir),
             sample_interval=dashboard.sample_interval,
         )
@@ -157,6 +161,7 @@ class BrookMQ:
             self.delayed.start()
         self.banned.start()
         self.rule_engine.start()
+        await self.services.connectors.load()
         self.services.rules.load()
         self.authentication.start()
         self.authorization.start()
@@ -243,6 +248,7 @@ class BrookMQ:
             self.auth_failures.stop()
         await self.banned.stop()
         self.rule_engine.stop()
+        await self.connectors.stop()
         await self.authentication.stop()
         self.authorization.stop()
         if self.store is not None:

@@ -112,6 +112,10 @@ class Rules:
             raise Invalid(str(exc)) from None
         return Rule(record["id"], statement, actions, record["enable"])
 
+    def using(self, action_id: str) -> list[str]:
+        """The ids of the rules with the action ``action_id`` (``http:<name>``)."""
+        return sorted(rule_id for rule_id, record in self.records.items() if action_id in record["actions"])
+
     # ------------------------------------------------------------ metrics and tests
 
     def metrics(self, rule_id: str) -> dict[str, Any]:

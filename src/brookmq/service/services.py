@@ -9,6 +9,7 @@ from brookmq.core.broker import Broker
 from brookmq.extensions.authn.chain import Authentication
 from brookmq.extensions.authz.authorization import Authorization
 from brookmq.extensions.banned import Banned
+from brookmq.extensions.connectors.registry import Connectors
 from brookmq.extensions.delayed import DelayedPublish
 from brookmq.extensions.rules.engine import RuleEngine
 from brookmq.extensions.tables import collection
@@ -20,6 +21,7 @@ from brookmq.service.backup import Backup
 from brookmq.service.banned import Bans
 from brookmq.service.clients import Clients
 from brookmq.service.configs import ConfigPort, Configs
+from brookmq.service.connectors import ConnectorsService
 from brookmq.service.dashboard import DashboardUsers
 from brookmq.service.listeners import Listeners
 from brookmq.service.node import Node
@@ -42,6 +44,7 @@ class Services:
     listener_registry: ListenerRegistry
     config: ConfigPort
     rule_engine: RuleEngine
+    connector_registry: Connectors
     data_dir: str = ""
     sample_interval: float = 10.0
     version: str = __version__
@@ -60,6 +63,7 @@ class Services:
     configs: Configs = field(init=False)
     backup: Backup = field(init=False)
     rules: Rules = field(init=False)
+    connectors: ConnectorsService = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = Clients(self.broker)
@@ -76,4 +80,10 @@ class Services:
         self.delayed = Delayed(self.broker, self.delayed_publish, self.config)
         self.node = Node(self.broker, self.version, self.data_dir, self.sample_interval)
         self.rules = Rules(self.rule_engine, collection(self.broker, "rules"))
+        self.connectors = ConnectorsService(
+            self.connector_registry,
+            collection(self.broker, "resources"),
+            collection(self.broker, "actions"),
+            self.broker.node_name,
+        )
         self.backup = Backup(self.api_keys, self.users, self.bans, self.authn, self.authz, self.data_dir)

@@ -72,6 +72,7 @@ COLLECTIONS = (
     "acl_rules",
     "rules",
     "resources",
+    "actions",
     "plugins",
     "alarms",
     "settings",

@@ -24,6 +24,7 @@ from brookmq.api.v5 import (
     banned,
     clients,
     configs,
+    connectors,
     dashboard,
     error_codes,
     errors,
@@ -112,6 +113,7 @@ def create_app(services: Services, swagger: bool = True, max_body_size: int = 10
         listeners.routes,
         configs.routes,
         rules.routes,
+        connectors.routes,
         error_codes.routes,
         status.routes,
     ):

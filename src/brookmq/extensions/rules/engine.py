@@ -104,6 +104,8 @@ class RuleEngine:
         self._scheduled = False
         self._republishing: Rule | None = None
         self.dropped = 0  # inputs not run for lack of room
+        # Where a rule's "<type>:<name>" actions send (the connectors' actions); None: nowhere.
+        self.sinks: Callable[[str], Any] | None = None
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -246,7 +248,11 @@ class RuleEngine:
         counts = metrics.counts
         counts["actions.total"] += 1
         if action.kind == "connector":
-            counts["actions.discarded"] += 1
+            sink = self.sinks(action.spec) if self.sinks is not None else None
+            if sink is None:
+                counts["actions.discarded"] += 1  # no such action (yet), as EMQX
+                return
+            sink.send(output, partial(self._answered, rule, action))
             return
         try:
             if action.kind == "console":
@@ -260,6 +266,18 @@ class RuleEngine:
         else:
             action.success += 1
             counts["actions.success"] += 1
+
+    @staticmethod
+    def _answered(rule: Rule, action: Action, ok: bool) -> None:
+        """A connector's action finished with one output (sent, or given up)."""
+        counts = rule.metrics.counts
+        if ok:
+            action.success += 1
+            counts["actions.success"] += 1
+        else:
+            action.failed += 1
+            counts["actions.failed"] += 1
+            counts["actions.failed.unknown"] += 1
 
     def _republish(self, rule: Rule, republish: builtin.Republish, output: Output, columns: Output) -> None:
         topic, payload, qos, retain, properties = republish.message(output, columns)
