@@ -193,14 +193,16 @@ def main() -> None:
     text = f"{header}\n\n{table(medians, scenarios)}"
     print()
     print(text)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    full = set(names) == set(BROKERS) and set(scenarios) == set(METRICS)
+    results = RESULTS if full else brokers.WORK / "partial.json"  # a subset never replaces a full run
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(
         json.dumps(
             {"when": when, "machine": machine(), "quick": args.quick, "runs": runs, "medians": medians},
             indent=1,
         )
     )
-    if set(names) == set(BROKERS) and set(scenarios) == set(METRICS):
+    if full:
         update_doc(text)
 
 
