@@ -14,7 +14,7 @@ from paho.mqtt.properties import Properties
 
 from brookmq.mqtt import packets as pk
 from tests.durability.process import BrokerProcess, Wire
-from tests.interop.test_paho import connected, make_client
+from tests.interop.test_paho import connected, make_client, subscribed
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_a_persistent_session_resumes_with_its_subscription_and_queue(
     node: BrokerProcess, protocol: int, how: str
 ) -> None:
     sub = session_client(node.port, protocol, "keeper")
-    sub.subscribe("orders/#", 2)
+    subscribed(sub, "orders/#", 2)
     sub.loop_stop()
     sub.disconnect()
     pub = connected(make_client(node.port, protocol), node.port)
@@ -129,7 +129,7 @@ def test_retained_messages_survive_kill_9(node: BrokerProcess) -> None:
 
 def test_a_qos2_flow_cut_by_kill_9_completes_exactly_once(node: BrokerProcess) -> None:
     sub = session_client(node.port, mqtt.MQTTv311, "watcher")
-    sub.subscribe("once", 2)
+    subscribed(sub, "once", 2)
     sub.loop_stop()
     sub.disconnect()
     pub = Wire(node.port)
@@ -154,7 +154,7 @@ def test_a_qos2_flow_cut_by_kill_9_completes_exactly_once(node: BrokerProcess) -
 
 def test_delayed_messages_fire_after_a_restart(node: BrokerProcess) -> None:
     sub = session_client(node.port, mqtt.MQTTv311, "alarm-clock")
-    sub.subscribe("wake/#", 1)
+    subscribed(sub, "wake/#", 1)  # the SUBACK: the subscription is kept before the kill
     pub = connected(make_client(node.port, mqtt.MQTTv311), node.port)
     published(pub, "$delayed/2/wake/up", b"ring", 1)
     stop(pub, sub)
