@@ -12,8 +12,11 @@ hashes, and one taken here restores a fresh node.
   base64 of a 4-byte salt and md5 (sha256 in late 4.4) of salt + password (made bcrypt at its
   first login); an ``auth_mnesia`` password base64 of a 4-byte salt and the hex digest of salt
   + password, checked by the built-in database as its ``password_hash_algorithm`` says
-  (EMQX 4's default and BrookMQ's are both sha256). ``rules`` and ``resources`` wait for the
-  rule engine: exported empty, refused when not empty.
+  (EMQX 4's default and BrookMQ's are both sha256).
+* ``rules``: EMQX 4's ``{id, rawsql, actions: [{id, name, args, fallbacks}], enabled,
+  description}`` (``republish``, ``inspect`` and ``do_nothing``; see ``legacy_rules``), with the
+  whole v5 rule in ``brookmq``. ``resources`` (EMQX 4's connectors) wait for the connectors of
+  that shape: exported empty, refused when not empty.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from brookmq.service.authz import Authz
 from brookmq.service.banned import Bans
 from brookmq.service.dashboard import DashboardUsers
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
+from brookmq.service.legacy_rules import v4_action, v5_action
+from brookmq.service.rules import Rules
 
 VERSION = "4.4"
 FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.json$")
@@ -45,9 +50,17 @@ Step = Callable[[], Any]
 
 class Backup:
     def __init__(
-        self, api_keys: ApiKeys, users: DashboardUsers, bans: Bans, authn: Authn, authz: Authz, data_dir: str
+        self,
+        api_keys: ApiKeys,
+        users: DashboardUsers,
+        bans: Bans,
+        authn: Authn,
+        authz: Authz,
+        rules: Rules,
+        data_dir: str,
     ) -> None:
         self.api_keys, self.users, self.bans, self.authn, self.authz = api_keys, users, bans, authn, authz
+        self.rules = rules
         self.directory = Path(data_dir or ".") / "backup"
 
     # ------------------------------------------------------------ export
@@ -56,13 +69,30 @@ class Backup:
         return {
             "version": VERSION,
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "rules": [],
+            "rules": [self._rule(record) for record in self.rules.stored()],
             "resources": [],
             "blacklist": [self._ban(ban) for ban in self.bans.all()],
             "apps": [self._app(doc) for doc in self.api_keys.stored()],
             "users": [self._user(doc) for doc in self.users.stored()],
             "auth_mnesia": self._auth_records(),
             "acl_mnesia": self._acl_rows(),
+        }
+
+    @staticmethod
+    def _rule(record: dict[str, Any]) -> dict[str, Any]:
+        actions = []
+        for index, action in enumerate(record["actions"]):
+            name, params = v4_action(action)
+            actions.append(
+                {"id": f"{record['id']}_action_{index}", "name": name, "args": params, "fallbacks": []}
+            )
+        return {
+            "id": record["id"],
+            "rawsql": record["sql"],
+            "actions": actions,
+            "enabled": record["enable"],
+            "description": record["description"],
+            "brookmq": record,
         }
 
     @staticmethod
@@ -138,11 +168,11 @@ class Backup:
         """Check the whole export, then restore it."""
         if not isinstance(data, dict) or not isinstance(data.get("version"), str):
             raise Invalid("must be an export: an object with a version", "body")
-        for section in ("rules", "resources"):
-            if data.get(section):
-                raise Invalid("the rule engine is not there yet: only an empty list is taken", section)
+        if data.get("resources"):
+            raise Invalid("EMQX 4's resources are not taken yet: only an empty list", "resources")
         steps: list[Step] = []
         for section, plan in (
+            ("rules", self._plan_rule),
             ("blacklist", self._plan_ban),
             ("apps", self._plan_app),
             ("users", self._plan_user),
@@ -161,6 +191,25 @@ class Backup:
         steps.extend(self._plan_acl(data.get("acl_mnesia") or []))
         for step in steps:
             step()
+
+    def _plan_rule(self, item: dict[str, Any]) -> Step:
+        ours = item.get("brookmq")
+        if isinstance(ours, dict):  # taken from BrookMQ: the v5 rule itself
+            record = ours
+        else:
+            try:
+                actions = [v5_action(_text(a["name"]), a.get("args")) for a in item.get("actions") or []]
+            except NotFound as exc:
+                raise Invalid(exc.message) from None
+            record = {
+                "id": _text(item["id"]),
+                "sql": _text(item["rawsql"]),
+                "actions": actions,
+                "enable": item.get("enabled", True) is True,
+                "description": str(item.get("description") or ""),
+            }
+        kept = self.rules.restorable(record)
+        return lambda: self.rules.restore(kept)
 
     def _plan_ban(self, item: dict[str, Any]) -> Step:
         kind = _KINDS.get(item["as"], item["as"])

@@ -98,6 +98,30 @@ class Rules:
         self.records.put(rule_id, record)
         return self.info(record)
 
+    def stored(self) -> list[dict[str, Any]]:
+        """Every kept rule, for a backup."""
+        return [record for _, record in self.records.items()]
+
+    def restorable(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """A rule from a backup, checked (its SQL compiles, its actions are known); Invalid if not."""
+        rule_id = fields.get("id")
+        if not isinstance(rule_id, str) or not rule_id:
+            raise Invalid("is required", "id")
+        now = time.time()
+        created = fields.get("created_at")
+        record = _record(
+            {"enable": True, "description": "", "metadata": {}, "name": "", **fields},
+            created if isinstance(created, int | float) else now,
+            now,
+        )
+        self._compile(record)
+        return record
+
+    def restore(self, record: dict[str, Any]) -> None:
+        """Put a checked rule (replacing the one with its id) and run it."""
+        self.engine.put(self._compile(record))
+        self.records.put(record["id"], record)
+
     def delete(self, rule_id: str) -> None:
         if not self.records.delete(rule_id):
             raise NotFound("Rule Id Not Found", "rule")

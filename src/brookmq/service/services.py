@@ -86,4 +86,6 @@ class Services:
             collection(self.broker, "actions"),
             self.broker.node_name,
         )
-        self.backup = Backup(self.api_keys, self.users, self.bans, self.authn, self.authz, self.data_dir)
+        self.backup = Backup(
+            self.api_keys, self.users, self.bans, self.authn, self.authz, self.rules, self.data_dir
+        )

@@ -63,6 +63,9 @@ def test_an_export_restores_a_fresh_broker(v4, api_node, fresh, prefix):  # noqa
     )
     rule = {"clientid": prefix + "dev", "topic": "secret/#", "action": "sub", "access": "deny"}
     assert v4.post("/acl", json=rule).json()["code"] == 0
+    republish = {"name": "republish", "params": {"target_topic": "out/${clientid}", "target_qos": 1}}
+    made_rule = {"id": f"rule:{prefix}", "rawsql": 'SELECT * FROM "in/#"', "actions": [republish]}
+    assert v4.post("/rules", json=made_rule).json()["code"] == 0
     made = v4.post("/data/export").json()["data"]
     assert made["filename"].startswith("emqx-export-") and made["size"] > 0 and made["node"]
     assert made["filename"] in [f["filename"] for f in v4.get("/data/export").json()["data"]]
@@ -73,12 +76,19 @@ def test_an_export_restores_a_fresh_broker(v4, api_node, fresh, prefix):  # noqa
         exported
     )
     assert all(a["secret"] == "" for a in exported["apps"])  # secrets are kept hashed, never in clear
+    [carried_rule] = [r for r in exported["rules"] if r["id"] == f"rule:{prefix}"]
+    assert carried_rule["rawsql"] == made_rule["rawsql"] and carried_rule["actions"][0]["name"] == "republish"
+    assert carried_rule["actions"][0]["args"]["target_topic"] == "out/${clientid}"
     assert "carried-pass-1" not in download.text and app not in download.text
     with _v4(fresh) as other:
         assert other.post("/data/import", json=exported).json() == {"code": 0}
         assert other.get("/brokers", auth=(prefix + "app", app)).json()["code"] == 0  # the same secret
         names = {a["app_id"]: a["name"] for a in other.get("/apps").json()["data"]}
         assert names[prefix + "app"] == "Carried"
+        restored = other.get(f"/rules/rule:{prefix}").json()["data"]
+        assert (
+            restored["rawsql"] == made_rule["rawsql"] and restored["actions"][0]["params"]["target_qos"] == 1
+        )
     assert _v5_login(fresh, "carried", "carried-pass-1") == 200
     assert Wire(fresh.port).connect(prefix + "evil").reason_code == 0x05
     assert connack(fresh.port, V311, prefix + "dev", "anyone", "dev-pw") == 0
@@ -104,7 +114,22 @@ def test_an_emqx_4_export_imports_with_its_hashes(fresh):
     export = {
         "version": "4.4",
         "date": "2024-01-02 03:04:05",
-        "rules": [],
+        "rules": [
+            {
+                "id": "rule:emqx4",
+                "rawsql": 'SELECT * FROM "t/#"',
+                "actions": [
+                    {"id": "inspect_1", "name": "inspect", "args": {}, "fallbacks": []},
+                    {
+                        "id": "republish_1",
+                        "name": "republish",
+                        "args": {"target_topic": "r", "target_qos": -1},
+                    },
+                ],
+                "enabled": False,
+                "description": "from EMQX 4",
+            }
+        ],
         "resources": [],
         "blacklist": [
             {
@@ -159,6 +184,10 @@ def test_an_emqx_4_export_imports_with_its_hashes(fresh):
         assert other.post("/data/import", json=export).json() == {"code": 0}
         assert other.get("/brokers", auth=("legacyapp", "legacy-secret")).json()["code"] == 0
         assert other.get("/auth_clientid/device1").json()["data"]["created_at"] == 1653360665243
+        imported_rule = other.get("/rules/rule:emqx4").json()["data"]
+        assert imported_rule["enabled"] is False and imported_rule["description"] == "from EMQX 4"
+        assert [a["name"] for a in imported_rule["actions"]] == ["inspect", "republish"]
+        assert imported_rule["actions"][1]["params"]["target_qos"] == -1
     for _ in range(2):  # the second login after the first made the hash bcrypt
         assert _v5_login(fresh, "olduser", "old-pass-1") == 200
     assert _v5_login(fresh, "olduser", "not-it-1") == 401

@@ -16,13 +16,11 @@ from typing import Any
 
 from brookmq.api.legacy.framework import Call, LegacyError, Ok, Route, boolean, paged, paging, required
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
+from brookmq.service.legacy_rules import FUNCTIONS, v4_action, v5_action
 from brookmq.service.rules import NotMatched, Rules
 
 BAD_REQUEST, NOT_FOUND = 400, 404  # EMQX 4's rule routes answer these codes in the body
 
-# The v5 function of each legacy action, and back.
-_FUNCTIONS = {"republish": "republish", "inspect": "console", "do_nothing": "do_nothing"}
-_LEGACY = {function: name for name, function in _FUNCTIONS.items()}
 
 _REPUBLISH_PARAMS = {
     "target_topic": {"type": "string", "required": True, "default": "repub/to/${clientid}"},
@@ -55,7 +53,7 @@ class Naming:
     def action(self, name: str) -> str | None:
         if name.startswith(self.prefix) and name.endswith(self.suffix):
             core = name[len(self.prefix) : len(name) - len(self.suffix) if self.suffix else None]
-            if core in _FUNCTIONS:
+            if core in FUNCTIONS:
                 return core
         return None
 
@@ -66,21 +64,10 @@ def _to_v5(naming: Naming, action: Any) -> Any:
     name = naming.action(action["name"])
     if name is None:
         raise LegacyError(BAD_REQUEST, f"Action {action['name']} Not Found")
-    params = action.get("params") or {}
-    if not isinstance(params, dict):
-        raise LegacyError(BAD_REQUEST, "Bad Arguments: params must be an object")
-    if name != "republish":
-        return {"function": _FUNCTIONS[name]}
-    qos = params.get("target_qos", 0)
-    return {
-        "function": "republish",
-        "args": {
-            "topic": params.get("target_topic", ""),
-            "qos": "${qos}" if qos == -1 else qos,
-            "retain": params.get("target_retain", False),
-            "payload": params.get("payload_tmpl", "${payload}"),
-        },
-    }
+    try:
+        return v5_action(name, action.get("params"))
+    except Invalid as exc:
+        raise LegacyError(BAD_REQUEST, f"Bad Arguments: {exc.message}") from None
 
 
 def _to_legacy(
@@ -92,21 +79,14 @@ def _to_legacy(
         "failed": figures["failed"],
         "taken": 0,
     }
-    base = {"id": f"{rule_id}_action_{index}", "metrics": [metrics], "fallbacks": []}
-    if isinstance(action, str):
-        return {**base, "name": action, "params": {}}
-    function = action.get("function")
-    if function != "republish":
-        return {**base, "name": naming.name(_LEGACY.get(function, str(function))), "params": {}}
-    args = action.get("args") or {}
-    qos = args.get("qos", "${qos}")
-    params = {
-        "target_topic": args.get("topic"),
-        "target_qos": -1 if qos == "${qos}" else qos,
-        "target_retain": args.get("retain", "${retain}"),
-        "payload_tmpl": args.get("payload", "${payload}"),
+    name, params = v4_action(action)
+    return {
+        "id": f"{rule_id}_action_{index}",
+        "name": name if isinstance(action, str) else naming.name(name),
+        "params": params,
+        "metrics": [metrics],
+        "fallbacks": [],
     }
-    return {**base, "name": naming.name("republish"), "params": params}
 
 
 def rule_row(call: Call, naming: Naming, info: dict[str, Any]) -> dict[str, Any]:
