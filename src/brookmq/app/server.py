@@ -84,6 +84,7 @@ class BrookMQ:
         self.rule_engine = RuleEngine(self.broker, rules.ignore_sys_message, rules.max_pending)
         self.connectors = Connectors(self.broker.alarms)
         self.rule_engine.sinks = self.connectors.sink
+        self.connectors.ingest = self.rule_engine.ingest
         self.authentication = Authentication(self.broker, settings.allow_anonymous)
         for entry in settings.authentication:
             self.authentication.add(make_authenticator(self.broker, entry)).enable = entry.enable

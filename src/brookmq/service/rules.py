@@ -140,6 +140,12 @@ class Rules:
         """The ids of the rules with the action ``action_id`` (``http:<name>``)."""
         return sorted(rule_id for rule_id, record in self.records.items() if action_id in record["actions"])
 
+    def selecting(self, source: str) -> list[str]:
+        """The ids of the rules with ``source`` in their ``FROM`` (``$bridges/mqtt:<name>``)."""
+        return sorted(
+            rule_id for rule_id, record in self.records.items() if source in self.info(record)["from"]
+        )
+
     # ------------------------------------------------------------ metrics and tests
 
     def metrics(self, rule_id: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""``/connectors`` and ``/actions`` (EMQX 5.8's data integration) for the ``http`` type."""
+"""``/connectors``, ``/actions`` and ``/sources`` (EMQX 5.8's data integration), for the
+``http`` and ``mqtt`` types; ids are ``<type>:<name>``."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from fastapi import Body, Request, Response
 from brookmq.api.v5.errors import ApiError
 from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.api.v5.times import rfc3339_ms
+from brookmq.extensions.connectors.registry import TYPES
 from brookmq.service.errors import NotAllowed
 
 routes = router()
-CONNECTORS: list[str | Enum] = ["Connectors"]
-ACTIONS: list[str | Enum] = ["Actions"]
 JsonBody = Annotated[Any, Body()]
 
 
@@ -25,30 +25,113 @@ def _object(body: Any) -> dict[str, Any]:
 
 
 def _times(info: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **info,
-        "created_at": rfc3339_ms(info["created_at"]),
-        "last_modified_at": rfc3339_ms(info["last_modified_at"]),
-    }
+    created, modified = rfc3339_ms(info["created_at"]), rfc3339_ms(info["last_modified_at"])
+    return {**info, "created_at": created, "last_modified_at": modified}
 
 
-def _not_allowed(exc: NotAllowed) -> ApiError:
-    return ApiError(400, "BAD_REQUEST", exc.message)
+def _rules_using(request: Request, kind: str, identifier: str) -> list[str]:
+    """Rules name an action in their actions, a source in their FROM."""
+    rules = services(request).rules
+    if kind == "action":
+        return rules.using(identifier)
+    return rules.selecting(f"$bridges/{identifier}") if kind == "source" else []
+
+
+def _channel_routes(kind: str, plural: str, tag: str) -> None:
+    """The routes ``/actions`` and ``/sources`` share."""
+    tags: list[str | Enum] = [tag]
+
+    @routes.get(f"/{plural}", tags=tags, name=f"list_{plural}")
+    async def listing(request: Request, caller: Authenticated) -> list[dict[str, Any]]:
+        return [_times(item) for item in services(request).connectors.listing(kind)]
+
+    @routes.post(f"/{plural}", status_code=201, tags=tags, name=f"create_{kind}")
+    async def create(request: Request, caller: Authenticated, body: JsonBody) -> dict[str, Any]:
+        return _times(await services(request).connectors.create(kind, _object(body)))
+
+    @routes.get(f"/{kind}_types", tags=tags, name=f"{kind}_types")
+    async def types(request: Request, caller: Authenticated) -> list[str]:
+        return [name for name, found in TYPES.items() if kind == "action" or found.source is not None]
+
+    @routes.get(f"/{plural}_summary", tags=tags, name=f"{plural}_summary")
+    async def summary(request: Request, caller: Authenticated) -> list[dict[str, Any]]:
+        found = services(request)
+        rows = []
+        for item in found.connectors.listing(kind):
+            identifier = f"{item['type']}:{item['name']}"
+            figures = found.connectors.metrics(kind, identifier)["metrics"]
+            rows.append(
+                {
+                    "type": item["type"],
+                    "name": item["name"],
+                    "enable": item["enable"],
+                    "status": item["status"],
+                    "created_at": rfc3339_ms(item["created_at"]),
+                    "last_modified_at": rfc3339_ms(item["last_modified_at"]),
+                    "rules": _rules_using(request, kind, identifier),
+                    "stats": {
+                        key: figures.get(key, 0) for key in ("matched", "success", "failed", "dropped")
+                    },
+                }
+            )
+        return rows
+
+    @routes.get(f"/{plural}/{{identifier}}", tags=tags, name=f"get_{kind}")
+    async def get(identifier: str, request: Request, caller: Authenticated) -> dict[str, Any]:
+        return _times(services(request).connectors.get(kind, identifier))
+
+    @routes.put(f"/{plural}/{{identifier}}", tags=tags, name=f"update_{kind}")
+    async def update(
+        identifier: str, request: Request, caller: Authenticated, body: JsonBody
+    ) -> dict[str, Any]:
+        return _times(await services(request).connectors.update(kind, identifier, _object(body)))
+
+    @routes.delete(f"/{plural}/{{identifier}}", status_code=204, tags=tags, name=f"delete_{kind}")
+    async def delete(identifier: str, request: Request, caller: Authenticated) -> Response:
+        """400 while a rule uses it, as EMQX."""
+        try:
+            await services(request).connectors.delete(
+                kind, identifier, _rules_using(request, kind, identifier)
+            )
+        except NotAllowed as exc:
+            raise ApiError(400, "BAD_REQUEST", exc.message) from None
+        return Response(status_code=204)
+
+    @routes.put(
+        f"/{plural}/{{identifier}}/enable/{{enable}}", status_code=204, tags=tags, name=f"enable_{kind}"
+    )
+    async def enable(identifier: str, enable: bool, request: Request, caller: Authenticated) -> Response:
+        await services(request).connectors.enable(kind, identifier, enable)
+        return Response(status_code=204)
+
+    @routes.get(f"/{plural}/{{identifier}}/metrics", tags=tags, name=f"{kind}_metrics")
+    async def metrics(identifier: str, request: Request, caller: Authenticated) -> dict[str, Any]:
+        """``matched``, ``success``, ``failed``, ``dropped`` (``.queue_full``, ``.expired``,
+        ``.resource_not_found``, ``.resource_stopped``, ``.other``), ``retried``, ``received``,
+        and the ``queuing``, ``queuing_bytes`` and ``inflight`` gauges."""
+        return services(request).connectors.metrics(kind, identifier)
+
+    @routes.put(f"/{plural}/{{identifier}}/metrics/reset", status_code=204, tags=tags, name=f"reset_{kind}")
+    async def reset(identifier: str, request: Request, caller: Authenticated) -> Response:
+        services(request).connectors.reset_metrics(kind, identifier)
+        return Response(status_code=204)
 
 
 # ------------------------------------------------------------------ connectors
 
+CONNECTORS: list[str | Enum] = ["Connectors"]
+
 
 @routes.get("/connectors", tags=CONNECTORS)
 async def list_connectors(request: Request, caller: Authenticated) -> list[dict[str, Any]]:
-    return [_times(c) for c in services(request).connectors.list_connectors()]
+    return [_times(c) for c in services(request).connectors.listing("connector")]
 
 
 @routes.post("/connectors", status_code=201, tags=CONNECTORS)
 async def create_connector(request: Request, caller: Authenticated, body: JsonBody) -> dict[str, Any]:
-    """``{type: "http", name, url, headers, connect_timeout, pool_size, resource_opts, ...}``:
-    kept, started, checked once → 201 with its ``status``."""
-    return _times(await services(request).connectors.create_connector(_object(body)))
+    """``{type: "http" | "mqtt", name, ...settings}``: kept, started, checked once → 201 with
+    its ``status``."""
+    return _times(await services(request).connectors.create("connector", _object(body)))
 
 
 @routes.post("/connectors_probe", status_code=204, tags=CONNECTORS)
@@ -58,121 +141,42 @@ async def probe_connector(request: Request, caller: Authenticated, body: JsonBod
     return Response(status_code=204)
 
 
-@routes.get("/connectors/{connector_id}", tags=CONNECTORS)
-async def get_connector(connector_id: str, request: Request, caller: Authenticated) -> dict[str, Any]:
-    return _times(services(request).connectors.get_connector(connector_id))
+@routes.get("/connectors/{identifier}", tags=CONNECTORS)
+async def get_connector(identifier: str, request: Request, caller: Authenticated) -> dict[str, Any]:
+    return _times(services(request).connectors.get("connector", identifier))
 
 
-@routes.put("/connectors/{connector_id}", tags=CONNECTORS)
+@routes.put("/connectors/{identifier}", tags=CONNECTORS)
 async def update_connector(
-    connector_id: str, request: Request, caller: Authenticated, body: JsonBody
+    identifier: str, request: Request, caller: Authenticated, body: JsonBody
 ) -> dict[str, Any]:
-    return _times(await services(request).connectors.update_connector(connector_id, _object(body)))
+    return _times(await services(request).connectors.update("connector", identifier, _object(body)))
 
 
-@routes.delete("/connectors/{connector_id}", status_code=204, tags=CONNECTORS)
-async def delete_connector(connector_id: str, request: Request, caller: Authenticated) -> Response:
+@routes.delete("/connectors/{identifier}", status_code=204, tags=CONNECTORS)
+async def delete_connector(identifier: str, request: Request, caller: Authenticated) -> Response:
     try:
-        await services(request).connectors.delete_connector(connector_id)
+        await services(request).connectors.delete("connector", identifier, [])
     except NotAllowed as exc:
-        raise _not_allowed(exc) from None
+        raise ApiError(400, "BAD_REQUEST", exc.message) from None
     return Response(status_code=204)
 
 
-@routes.put("/connectors/{connector_id}/enable/{enable}", status_code=204, tags=CONNECTORS)
+@routes.put("/connectors/{identifier}/enable/{enable}", status_code=204, tags=CONNECTORS)
 async def enable_connector(
-    connector_id: str, enable: bool, request: Request, caller: Authenticated
+    identifier: str, enable: bool, request: Request, caller: Authenticated
 ) -> Response:
-    await services(request).connectors.enable_connector(connector_id, enable)
+    await services(request).connectors.enable("connector", identifier, enable)
     return Response(status_code=204)
 
 
-@routes.post("/connectors/{connector_id}/{operation}", status_code=204, tags=CONNECTORS)
+@routes.post("/connectors/{identifier}/{operation}", status_code=204, tags=CONNECTORS)
 async def operate_connector(
-    connector_id: str, operation: Literal["start"], request: Request, caller: Authenticated
+    identifier: str, operation: Literal["start"], request: Request, caller: Authenticated
 ) -> Response:
-    await services(request).connectors.start_connector(connector_id)
+    await services(request).connectors.start(identifier)
     return Response(status_code=204)
 
 
-# ------------------------------------------------------------------ actions
-
-
-@routes.get("/actions", tags=ACTIONS)
-async def list_actions(request: Request, caller: Authenticated) -> list[dict[str, Any]]:
-    return [_times(a) for a in services(request).connectors.list_actions()]
-
-
-@routes.post("/actions", status_code=201, tags=ACTIONS)
-async def create_action(request: Request, caller: Authenticated, body: JsonBody) -> dict[str, Any]:
-    """``{type: "http", name, connector, parameters: {path, method, headers, body, max_retries,
-    request_timeout}, resource_opts}``; a rule uses it as ``"http:<name>"``."""
-    return _times(await services(request).connectors.create_action(_object(body)))
-
-
-@routes.get("/action_types", tags=ACTIONS)
-async def action_types(request: Request, caller: Authenticated) -> list[str]:
-    return ["http"]
-
-
-@routes.get("/actions_summary", tags=ACTIONS)
-async def actions_summary(request: Request, caller: Authenticated) -> list[dict[str, Any]]:
-    summary = []
-    for action in services(request).connectors.list_actions():
-        figures = services(request).connectors.metrics(f"http:{action['name']}")["metrics"]
-        summary.append(
-            {
-                "type": "http",
-                "name": action["name"],
-                "enable": action["enable"],
-                "status": action["status"],
-                "created_at": rfc3339_ms(action["created_at"]),
-                "last_modified_at": rfc3339_ms(action["last_modified_at"]),
-                "rules": services(request).rules.using(f"http:{action['name']}"),
-                "stats": {key: figures[key] for key in ("matched", "success", "failed", "dropped")},
-            }
-        )
-    return summary
-
-
-@routes.get("/actions/{action_id}", tags=ACTIONS)
-async def get_action(action_id: str, request: Request, caller: Authenticated) -> dict[str, Any]:
-    return _times(services(request).connectors.get_action(action_id))
-
-
-@routes.put("/actions/{action_id}", tags=ACTIONS)
-async def update_action(
-    action_id: str, request: Request, caller: Authenticated, body: JsonBody
-) -> dict[str, Any]:
-    return _times(await services(request).connectors.update_action(action_id, _object(body)))
-
-
-@routes.delete("/actions/{action_id}", status_code=204, tags=ACTIONS)
-async def delete_action(action_id: str, request: Request, caller: Authenticated) -> Response:
-    """400 while a rule uses it, as EMQX."""
-    found = services(request)
-    try:
-        await found.connectors.delete_action(action_id, found.rules.using(action_id))
-    except NotAllowed as exc:
-        raise _not_allowed(exc) from None
-    return Response(status_code=204)
-
-
-@routes.put("/actions/{action_id}/enable/{enable}", status_code=204, tags=ACTIONS)
-async def enable_action(action_id: str, enable: bool, request: Request, caller: Authenticated) -> Response:
-    await services(request).connectors.enable_action(action_id, enable)
-    return Response(status_code=204)
-
-
-@routes.get("/actions/{action_id}/metrics", tags=ACTIONS)
-async def action_metrics(action_id: str, request: Request, caller: Authenticated) -> dict[str, Any]:
-    """``matched``, ``success``, ``failed``, ``dropped`` (``.queue_full``, ``.expired``,
-    ``.resource_not_found``, ``.resource_stopped``), ``retried``, ``received``, and the
-    ``queuing``, ``queuing_bytes`` and ``inflight`` gauges."""
-    return services(request).connectors.metrics(action_id)
-
-
-@routes.put("/actions/{action_id}/metrics/reset", status_code=204, tags=ACTIONS)
-async def reset_action_metrics(action_id: str, request: Request, caller: Authenticated) -> Response:
-    services(request).connectors.reset_metrics(action_id)
-    return Response(status_code=204)
+_channel_routes("action", "actions", "Actions")
+_channel_routes("source", "sources", "Sources")

@@ -81,6 +81,11 @@ class Rule:
     def event_names(self) -> list[str]:
         return [events.BY_TOPIC[s].name for s in self.statement.sources if s in events.BY_TOPIC]
 
+    @property
+    def bridges(self) -> list[str]:
+        """The ingress sources it selects from (``$bridges/mqtt:<name>``)."""
+        return [s for s in self.statement.sources if s.startswith("$bridges/")]
+
 
 def check_sources(statement: Statement) -> None:
     """Every ``$events/...`` source must be an event this broker raises."""
@@ -98,6 +103,7 @@ class RuleEngine:
         self.rules: dict[str, Rule] = {}
         self._topics: TopicIndex[Rule] = TopicIndex()
         self._by_event: dict[str, list[Rule]] = {}
+        self._by_bridge: dict[str, list[Rule]] = {}
         self._hooks: dict[str, Hook] = {}
         self._pending: deque[tuple[tuple[Rule, ...], Output, Rule | None]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -131,6 +137,8 @@ class RuleEngine:
             self._topics.add(topic, rule)
         for name in rule.event_names:
             self._by_event.setdefault(name, []).append(rule)
+        for source in rule.bridges:
+            self._by_bridge.setdefault(source, []).append(rule)
         self._sync_hooks()
 
     def remove(self, rule_id: str) -> None:
@@ -145,12 +153,13 @@ class RuleEngine:
     def _unindex(self, rule: Rule) -> None:
         for topic in rule.topics:
             self._topics.remove(topic, rule)
-        for name in rule.event_names:
-            listed = self._by_event.get(name, [])
-            if rule in listed:
-                listed.remove(rule)
-            if not listed:
-                self._by_event.pop(name, None)
+        for index, keys in ((self._by_event, rule.event_names), (self._by_bridge, rule.bridges)):
+            for key in keys:
+                listed = index.get(key, [])
+                if rule in listed:
+                    listed.remove(rule)
+                if not listed:
+                    index.pop(key, None)
 
     def _sync_hooks(self) -> None:
         """Listen to exactly the hook points some rule needs."""
@@ -185,6 +194,12 @@ class RuleEngine:
         if rules:
             event = events.EVENTS[name]
             self._queue(tuple(rules), lambda: event.build(self.broker, *args))
+
+    def ingest(self, source: str, columns: Output) -> None:
+        """An input from an ingress source (``$bridges/mqtt:<name>``) for its rules."""
+        rules = self._by_bridge.get(source)
+        if rules:
+            self._queue(tuple(rules), lambda: {"node": self.broker.node_name, **columns})
 
     def _queue(self, rules: tuple[Rule, ...], build: Callable[[], Output]) -> None:
         if len(self._pending) >= self.max_pending:

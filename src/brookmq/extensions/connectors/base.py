@@ -1,0 +1,228 @@
+"""What every connector type shares: the settings' building blocks, the status a connector
+shows (with its alarm while it is down), and the action that sends rule outputs off the
+routing path.
+
+An action never blocks the rule that uses it: an output is prepared at once and queued,
+bounded by ``resource_opts.max_buffer_bytes`` (past it ``dropped.queue_full``);
+``worker_pool_size`` workers deliver what is queued; one older than ``request_ttl`` is
+``dropped.expired``. ``done(ok)`` tells the rule engine how each output ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from brookmq.core.alarms import Alarms
+from brookmq.core.units import parse_bytesize, parse_duration
+
+log = logging.getLogger("brookmq.connectors")
+
+Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
+Bytes = Annotated[int, BeforeValidator(parse_bytesize), Field(ge=0)]
+Done = Callable[[bool], None]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConnectorResourceOpts(Model):
+    health_check_interval: Seconds = 15.0
+    start_timeout: Seconds = 5.0
+
+
+class ActionResourceOpts(Model):
+    worker_pool_size: int = Field(default=16, ge=1, le=1024)
+    max_buffer_bytes: Bytes = 256 * 1024 * 1024
+    request_ttl: Seconds = 45.0
+    inflight_window: int = Field(default=100, ge=1)
+    health_check_interval: Seconds = 15.0
+    query_mode: Literal["async", "sync"] = "async"
+
+
+class Status:
+    """``connecting`` until known, then ``connected`` or ``disconnected`` (with the reason);
+    while not connected the alarm ``connector:<type>:<name>`` is raised."""
+
+    kind = ""
+
+    def __init__(self, name: str, alarms: Alarms, enable: bool) -> None:
+        self.name = name
+        self.alarms = alarms
+        self.status = "connecting" if enable else "disconnected"
+        self.status_reason: str | None = None if enable else "disabled"
+
+    @property
+    def alarm(self) -> str:
+        return f"connector:{self.kind}:{self.name}"
+
+    def set_status(self, status: str, reason: str | None) -> None:
+        if status != self.status:
+            log.warning(
+                "connector %s:%s is %s%s", self.kind, self.name, status, f": {reason}" if reason else ""
+            )
+        self.status, self.status_reason = status, reason
+        if status == "connected":
+            self.alarms.deactivate(self.alarm)
+        else:
+            self.alarms.activate(
+                self.alarm, f"connector {self.kind}:{self.name} is {status}", {"reason": reason}
+            )
+
+    def stopped(self) -> None:
+        self.alarms.deactivate(self.alarm)
+        self.status, self.status_reason = "disconnected", "stopped"
+
+
+METRICS = (
+    "matched",
+    "success",
+    "failed",
+    "dropped",
+    "dropped.queue_full",
+    "dropped.expired",
+    "dropped.resource_not_found",
+    "dropped.resource_stopped",
+    "dropped.other",
+    "retried",
+    "late_reply",
+    "received",
+)
+
+
+@dataclass(slots=True)
+class Outgoing:
+    item: Any  # what the action's deliver() takes
+    size: int
+    expires_at: float
+    done: Done | None
+
+
+async def stop_task(task: asyncio.Task[Any] | None) -> None:
+    """Cancel ``task`` and wait until it has stopped."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class Channel:
+    """An action or a source: it uses a connector by name, and is as up as that connector."""
+
+    kind = ""
+
+    def __init__(self, name: str, enable: bool, connector_name: str, connector: Any) -> None:
+        self.name = name
+        self.enable = enable
+        self.connector_name = connector_name
+        self.connector = connector
+
+    @property
+    def status(self) -> str:
+        if not self.enable or self.connector is None:
+            return "disconnected"
+        return str(self.connector.status)
+
+
+class BufferedAction(Channel):
+    """An action: ``prepare`` turns an output into what ``deliver`` sends (and its size)."""
+
+    def __init__(
+        self, name: str, enable: bool, connector_name: str, opts: ActionResourceOpts, connector: Any
+    ) -> None:
+        super().__init__(name, enable, connector_name, connector)
+        self.opts = opts
+        self.counts = dict.fromkeys(METRICS, 0)
+        self._queue: deque[Outgoing] = deque()
+        self._queued_bytes = 0
+        self._inflight = 0
+        self._workers: list[asyncio.Task[None]] = []
+        self._wake: asyncio.Event | None = None
+
+    # what a type provides
+    def prepare(self, output: dict[str, Any]) -> tuple[Any, int]:
+        raise NotImplementedError
+
+    async def deliver(self, item: Any) -> bool:
+        raise NotImplementedError
+
+    def gauges(self) -> dict[str, int]:
+        return {"queuing": len(self._queue), "queuing_bytes": self._queued_bytes, "inflight": self._inflight}
+
+    def start(self) -> None:
+        if self._workers or not self.enable:
+            return
+        self._wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        self._workers = [loop.create_task(self._work()) for _ in range(self.opts.worker_pool_size)]
+
+    async def stop(self) -> None:
+        for worker in self._workers:
+            await stop_task(worker)
+        self._workers = []
+        while self._queue:
+            self._drop(self._queue.popleft(), "dropped.resource_stopped")
+
+    def send(self, output: dict[str, Any], done: Done | None = None) -> None:
+        """Queue ``output``; ``done(ok)`` is called once it is delivered or given up."""
+        counts = self.counts
+        counts["matched"] += 1
+        if not self._workers or self.connector is None:
+            reason = (
+                "dropped.resource_stopped" if self.connector is not None else "dropped.resource_not_found"
+            )
+            self._drop(Outgoing(None, 0, 0.0, done), reason)
+            return
+        try:
+            item, size = self.prepare(output)
+        except ValueError as exc:
+            log.info("action %s:%s cannot send %r: %s", self.kind, self.name, output, exc)
+            self._drop(Outgoing(None, 0, 0.0, done), "dropped.other")
+            return
+        if self._queued_bytes + size > self.opts.max_buffer_bytes:
+            self._drop(Outgoing(None, 0, 0.0, done), "dropped.queue_full")
+            return
+        ttl = self.opts.request_ttl
+        self._queue.append(Outgoing(item, size, time.monotonic() + ttl if ttl else 0.0, done))
+        self._queued_bytes += size
+        assert self._wake is not None
+        self._wake.set()
+
+    def _drop(self, outgoing: Outgoing, reason: str) -> None:
+        self.counts["dropped"] += 1
+        self.counts[reason] += 1
+        if outgoing.done is not None:
+            outgoing.done(False)
+
+    async def _work(self) -> None:
+        assert self._wake is not None
+        while True:
+            if not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            outgoing = self._queue.popleft()
+            self._queued_bytes -= outgoing.size
+            if outgoing.expires_at and time.monotonic() > outgoing.expires_at:
+                self._drop(outgoing, "dropped.expired")
+                continue
+            self._inflight += 1
+            try:
+                ok = await self.deliver(outgoing.item)
+            except Exception:
+                log.exception("action %s:%s failed", self.kind, self.name)
+                ok = False
+            finally:
+                self._inflight -= 1
+            self.counts["success" if ok else "failed"] += 1
+            if outgoing.done is not None:
+                outgoing.done(ok)
