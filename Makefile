@@ -23,12 +23,13 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Real third-party clients for the interop tests (Debian's mosquitto-clients), the broker the
-# MQTT bridge tests bridge to (Debian's mosquitto) and the browser Playwright drives (Debian's
-# chromium: Playwright's own browser downloads are not used).
+# MQTT bridge tests bridge to (Debian's mosquitto), the Redis the Redis connector tests write
+# to (Debian's redis-server) and the browser Playwright drives (Debian's chromium: Playwright's
+# own browser downloads are not used). The tests start and stop those servers themselves.
 system-deps:
-	@command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null && { command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } >/dev/null && [ -x /usr/bin/chromium ] || { \
+	@command -v mosquitto_pub >/dev/null && command -v mosquitto_sub >/dev/null && { command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } >/dev/null && command -v redis-server >/dev/null && [ -x /usr/bin/chromium ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto-clients mosquitto chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto-clients mosquitto redis-server chromium; }
 
 run: install
 	$(BIN)/brookmq start $(if $(CONFIG),--config $(CONFIG))

@@ -195,7 +195,7 @@ def test_bad_settings_and_unknown_ids(api, prefix) -> None:
     assert api.get("/connectors/http:none").status_code == 404
     assert api.get("/connectors/kafka:none").status_code == 404
     assert api.get("/actions/http:none").status_code == 404
-    assert api.get("/action_types").json() == ["http", "mqtt"]
+    assert api.get("/action_types").json() == ["http", "mqtt", "redis"]
     assert api.get("/source_types").json() == ["mqtt"]
     probe = api.post(
         "/connectors_probe",

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from brookmq.core.alarms import Alarms
 from brookmq.core.units import parse_bytesize, parse_duration
@@ -29,6 +29,16 @@ log = logging.getLogger("brookmq.connectors")
 Seconds = Annotated[float, BeforeValidator(parse_duration), Field(ge=0)]
 Bytes = Annotated[int, BeforeValidator(parse_bytesize), Field(ge=0)]
 Done = Callable[[bool], None]
+
+
+def _host_port(server: str) -> str:
+    host, _, port = server.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError("must be host:port")
+    return server
+
+
+HostPort = Annotated[str, AfterValidator(_host_port)]
 
 
 class Model(BaseModel):
@@ -81,6 +91,43 @@ class Status:
     def stopped(self) -> None:
         self.alarms.deactivate(self.alarm)
         self.status, self.status_reason = "disconnected", "stopped"
+
+
+class PolledConnector(Status):
+    """A connector with a client (``make_client``; closed with ``aclose``) whose health is
+    checked every ``resource_opts.health_check_interval``."""
+
+    def __init__(self, name: str, conf: Any, alarms: Alarms) -> None:
+        super().__init__(name, alarms, conf.enable)
+        self.conf = conf
+        self.client: Any = None
+        self._checks: asyncio.Task[None] | None = None
+
+    def make_client(self) -> Any:
+        raise NotImplementedError
+
+    async def check(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        if not self.conf.enable or self.client is not None:
+            return
+        self.client = self.make_client()
+        self.status, self.status_reason = "connecting", None
+        self._checks = asyncio.get_running_loop().create_task(self._check_forever())
+
+    async def stop(self) -> None:
+        await stop_task(self._checks)
+        self._checks = None
+        if self.client is not None:
+            await self.client.aclose()
+            self.client = None
+        self.stopped()
+
+    async def _check_forever(self) -> None:
+        while True:
+            await self.check()
+            await asyncio.sleep(self.conf.resource_opts.health_check_interval or 15.0)
 
 
 METRICS = (

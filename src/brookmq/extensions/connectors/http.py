@@ -20,16 +20,15 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import Field, field_validator
 
-from brookmq.core.alarms import Alarms
 from brookmq.extensions.connectors.base import (
     ActionResourceOpts,
     BufferedAction,
     ConnectorResourceOpts,
     Model,
+    PolledConnector,
     Seconds,
     Status,
     log,
-    stop_task,
 )
 from brookmq.extensions.rules.actions import Template
 
@@ -90,46 +89,25 @@ async def tcp_check(status: Status, host: str, port: int, timeout: float) -> Non
     status.set_status("connected", None)
 
 
-class HttpConnector(Status):
+class HttpConnector(PolledConnector):
     kind = "http"
+    conf: HttpConnectorConf
+    client: httpx.AsyncClient | None
 
-    def __init__(self, name: str, conf: HttpConnectorConf, alarms: Alarms) -> None:
-        super().__init__(name, alarms, conf.enable)
-        self.conf = conf
-        self.client: httpx.AsyncClient | None = None
-        self._checks: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if not self.conf.enable or self.client is not None:
-            return
+    def make_client(self) -> httpx.AsyncClient:
         conf = self.conf
         tls = conf.ssl if conf.ssl.get("enable") else {}
-        self.client = httpx.AsyncClient(
+        return httpx.AsyncClient(
             headers=conf.headers,
             timeout=httpx.Timeout(15.0, connect=conf.connect_timeout or None),
             limits=httpx.Limits(max_connections=conf.pool_size, max_keepalive_connections=conf.pool_size),
             verify=tls.get("verify", "verify_peer") != "verify_none" if tls else True,
         )
-        self.status, self.status_reason = "connecting", None
-        self._checks = asyncio.get_running_loop().create_task(self._check_forever())
-
-    async def stop(self) -> None:
-        await stop_task(self._checks)
-        self._checks = None
-        if self.client is not None:
-            await self.client.aclose()
-            self.client = None
-        self.stopped()
 
     async def check(self) -> None:
         parts = urlsplit(self.conf.url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         await tcp_check(self, parts.hostname or "", port, self.conf.connect_timeout)
-
-    async def _check_forever(self) -> None:
-        while True:
-            await self.check()
-            await asyncio.sleep(self.conf.resource_opts.health_check_interval or 15.0)
 
 
 @dataclass(slots=True)

@@ -26,6 +26,7 @@ from brookmq.extensions.connectors.base import (
     BufferedAction,
     Channel,
     ConnectorResourceOpts,
+    HostPort,
     Model,
     Seconds,
     Status,
@@ -46,7 +47,7 @@ class MqttConnectorConf(Model):
 
     enable: bool = True
     description: str = ""
-    server: str
+    server: HostPort
     clientid_prefix: str = ""
     proto_ver: str = "v4"
     username: str | None = None
@@ -59,14 +60,6 @@ class MqttConnectorConf(Model):
     pool_size: int = Field(default=8, ge=1, le=1024)
     ssl: dict[str, Any] = Field(default_factory=lambda: {"enable": False})
     resource_opts: ConnectorResourceOpts = Field(default_factory=ConnectorResourceOpts)
-
-    @field_validator("server")
-    @classmethod
-    def _host_port(cls, server: str) -> str:
-        host, _, port = server.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be host:port")
-        return server
 
     @field_validator("proto_ver")
     @classmethod

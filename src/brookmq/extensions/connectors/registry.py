@@ -20,6 +20,12 @@ from brookmq.extensions.connectors.mqtt import (
     MqttSource,
     MqttSourceConf,
 )
+from brookmq.extensions.connectors.redis import (
+    RedisAction,
+    RedisActionConf,
+    RedisConnector,
+    RedisConnectorConf,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,7 @@ class Kind:
 TYPES: dict[str, Kind] = {
     "http": Kind(HttpConnectorConf, HttpConnector, HttpActionConf, HttpAction),
     "mqtt": Kind(MqttConnectorConf, MqttConnector, MqttActionConf, MqttAction, MqttSourceConf, MqttSource),
+    "redis": Kind(RedisConnectorConf, RedisConnector, RedisActionConf, RedisAction),
 }
 
 Key = tuple[str, str]  # (type, name)
