@@ -38,6 +38,7 @@ class Alarms:
         self.validity_period = validity_period
         self.actions: frozenset[str] = frozenset(("log", "publish"))
         self.watchers: list[Callable[[Alarm], None]] = []
+        self.listeners: list[Callable[[Alarm], None]] = []  # told of every change, whatever the actions
 
     def configure(self, actions: Iterable[str], size_limit: int, validity_period: float) -> None:
         self.actions = frozenset(actions)
@@ -74,6 +75,8 @@ class Alarms:
         return True
 
     def _changed(self, alarm: Alarm) -> None:
+        for listener in self.listeners:
+            listener(alarm)
         if "log" in self.actions:
             if alarm.deactivate_at:
                 log.warning("alarm %s cleared", alarm.name)

@@ -57,6 +57,7 @@ class Broker:
         self.node_name = node_name
         self.clock = clock or Clock()
         self.alarms = Alarms(self.clock)
+        self.alarms.listeners.append(self._alarm_changed)
         # Persistent sessions, retained and delayed messages are recorded here; None keeps
         # everything in memory only. With ack_after_commit a PUBACK/PUBREC/PUBCOMP that
         # acknowledges a recorded change waits until the store committed it.
@@ -73,6 +74,7 @@ class Broker:
         self.on_published = self.hooks.listeners("message.published")
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")
+        self.on_authorized = self.hooks.listeners("client.check_authz_complete")
         self.authz_cache = authz_cache.AuthzCacheOptions()
         # EMQX's authorization.deny_action: a denied PUBLISH or SUBSCRIBE disconnects the client
         # (0x87) instead of being answered with "not authorized" (or dropped at QoS 0).
@@ -443,19 +445,22 @@ class Broker:
         the cache, else the ``client.authorize`` hooks decide (no verdict allows). Callers skip
         this when ``on_authorize`` is empty: without an authorization hook all is allowed."""
         counters = self.counters
+        source = "authz"
         if client.is_superuser:
             counters["authorization.superuser"] += 1
-            allowed = True
+            allowed, source = True, "superuser"
         else:
             cache = client.authz_cache
             key = (action, topic, qos, retain)
             entry = cache.get(key) if cache is not None else None
             if entry is not None and entry[1] > self.clock.time():
                 counters["authorization.cache_hit"] += 1
-                allowed = entry[0]
+                allowed, source = entry[0], "cache"
             else:
                 allowed = self._authorize_miss(client, key)
         counters["authorization.allow" if allowed else "authorization.deny"] += 1
+        if self.on_authorized:
+            Hooks.notify(self.on_authorized, client, action, topic, "allow" if allowed else "deny", source)
         return allowed
 
     def _authorize_miss(self, client: Any, key: authz_cache.Key) -> bool:
@@ -545,6 +550,11 @@ class Broker:
         finally:
             self.batching = False
             self.flush()
+
+    def _alarm_changed(self, alarm: Any) -> None:
+        fns = self.hooks.listeners("alarm.deactivated" if alarm.deactivate_at else "alarm.activated")
+        if fns:
+            Hooks.notify(fns, alarm)
 
     def store_alarm(self, name: str, message: str, active: bool) -> None:
         if active:

@@ -102,6 +102,7 @@ def _authenticated(conn: Connection, pending: _PendingConnect, verdict: object) 
     anonymous login; False refuses as bad credentials (0x86, v3 0x04); a reason code refuses
     with it (e.g. 0x87 not authorized, v3 0x05)."""
     counters = conn.broker.counters
+    completed = conn.broker.hooks.listeners("client.check_authn_complete")
     if verdict is not True and verdict is not None:
         counters["authentication.failure"] += 1
         counters["packets.connack.auth_error"] += 1
@@ -110,8 +111,17 @@ def _authenticated(conn: Connection, pending: _PendingConnect, verdict: object) 
             if isinstance(verdict, int) and not isinstance(verdict, bool)
             else rc.BAD_USERNAME_OR_PASSWORD
         )
+        if completed:
+            Hooks.notify(completed, conn, {"reason_code": code, "is_superuser": False, "is_anonymous": False})
         _refuse(conn, code, "not authenticated" if code == rc.BAD_USERNAME_OR_PASSWORD else "not authorized")
         return
+    if completed:
+        result = {
+            "reason_code": rc.SUCCESS,
+            "is_superuser": conn.is_superuser,
+            "is_anonymous": verdict is None,
+        }
+        Hooks.notify(completed, conn, result)
     if verdict is None:
         counters["client.auth.anonymous"] += 1
         counters["authentication.success.anonymous"] += 1

@@ -18,6 +18,9 @@ client.authorize       decide     client_authorize(client, action, topic, qos, r
                                     -> bool|None
 client.enhanced_auth.. decide     client_enhanced_authenticate(client, method, data)
                                     -> (reason_code, data)|None
+client.check_authn_.. notify     client_check_authn_complete(client, result)
+client.check_authz_.. notify     client_check_authz_complete(client, action, topic,
+                                    result, source)
 client.subscribe       transform  client_subscribe(client, topics) -> topics
 client.unsubscribe     transform  client_unsubscribe(client, topics) -> topics
 session.created        notify     session_created(session)
@@ -33,6 +36,8 @@ message.delivered      notify     message_delivered(client_id, message), per rec
 message.acked          notify     message_acked(client_id, message)
 message.dropped        notify     message_dropped(message, reason): no subscriber
 delivery.dropped       notify     delivery_dropped(client_id, message, reason)
+alarm.activated        notify     alarm_activated(alarm)
+alarm.deactivated      notify     alarm_deactivated(alarm)
 =====================  =========  ==============================================
 
 decide: the first hook that returns a verdict (not None) wins; no verdict means
@@ -58,6 +63,8 @@ HOOK_POINTS: dict[str, str] = {
     "client.authenticate": DECIDE,
     "client.authorize": DECIDE,
     "client.enhanced_authenticate": DECIDE,
+    "client.check_authn_complete": NOTIFY,
+    "client.check_authz_complete": NOTIFY,
     "client.subscribe": TRANSFORM,
     "client.unsubscribe": TRANSFORM,
     "session.created": NOTIFY,
@@ -73,6 +80,8 @@ HOOK_POINTS: dict[str, str] = {
     "message.acked": NOTIFY,
     "message.dropped": NOTIFY,
     "delivery.dropped": NOTIFY,
+    "alarm.activated": NOTIFY,
+    "alarm.deactivated": NOTIFY,
 }
 
 
@@ -101,6 +110,11 @@ class Hook:
     ) -> tuple[int, bytes | None] | None:
         return None
 
+    def client_check_authn_complete(self, client: Any, result: dict[str, Any]) -> None: ...
+    def client_check_authz_complete(
+        self, client: Any, action: str, topic: str, result: str, source: str
+    ) -> None: ...
+
     def client_subscribe(self, client: Any, topics: list[Any]) -> list[Any]:
         return topics
 
@@ -123,6 +137,8 @@ class Hook:
     def message_acked(self, client_id: str, message: Any) -> None: ...
     def message_dropped(self, message: Any, reason: str) -> None: ...
     def delivery_dropped(self, client_id: str, message: Any, reason: str) -> None: ...
+    def alarm_activated(self, alarm: Any) -> None: ...
+    def alarm_deactivated(self, alarm: Any) -> None: ...
 
 
 class Hooks:

@@ -235,3 +235,37 @@ def test_rules_survive_a_restart(api, api_node, mqtt_client, prefix) -> None:
     subscribed(watcher, f"{prefix}out", 0)
     mqtt_client(prefix + "p").publish(f"{prefix}in", b"after restart", 0).wait_for_publish(5)
     assert watcher.inbox.get(timeout=5).payload == b"after restart"
+
+
+def test_authentication_authorization_and_alarm_events(api, mqtt_client, prefix) -> None:
+    out = f"{prefix}seen"
+    args = {
+        "topic": out,
+        "payload": "${event} ${clientid} ${name} ${reason_code} ${result} ${is_anonymous} ${topic}",
+    }
+    sql = (
+        'SELECT * FROM "$events/client_check_authn_complete", "$events/client_check_authz_complete", '
+        f"\"$events/alarm_activated\" WHERE clientid = '{prefix}who' or name = 'connector:http:{prefix}gone'"
+    )
+    assert (
+        api.post(
+            "/rules",
+            json={"id": f"{prefix}audit", "sql": sql, "actions": [{"function": "republish", "args": args}]},
+        ).status_code
+        == 201
+    )
+    watcher = mqtt_client(prefix + "w")
+    subscribed(watcher, out, 0)
+    who = mqtt_client(prefix + "who")
+    who.publish(f"{prefix}x", b"1", 1).wait_for_publish(5)
+    dead = {"type": "http", "name": f"{prefix}gone", "url": "http://127.0.0.1:9", "connect_timeout": "1s"}
+    assert api.post("/connectors", json=dead).status_code == 201  # disconnected: its alarm is raised
+    got = sorted(watcher.inbox.get(timeout=5).payload.decode() for _ in range(3))
+    assert got == sorted(
+        [
+            f"client.check_authn_complete {prefix}who undefined success undefined true undefined",
+            f"client.check_authz_complete {prefix}who undefined undefined allow undefined {prefix}x",
+            f"alarm.activated undefined connector:http:{prefix}gone undefined undefined undefined undefined",
+        ]
+    )
+    assert api.delete(f"/connectors/http:{prefix}gone").status_code == 204

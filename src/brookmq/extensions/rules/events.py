@@ -208,6 +208,57 @@ def delivery_dropped(broker: Broker, client_id: str, message: Any, reason: str) 
     return {**_receiver(broker, client_id, message, "delivery.dropped"), "reason": reason}
 
 
+def authn_complete(broker: Broker, conn: Any, result: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **_basic(broker, "client.check_authn_complete"),
+        "clientid": conn.client_id,
+        "username": conn.username,
+        "peername": _peername(conn),
+        "reason_code": _REASON_NAMES.get(result["reason_code"], str(result["reason_code"])),
+        "is_superuser": result["is_superuser"],
+        "is_anonymous": result["is_anonymous"],
+        "client_attrs": {},
+    }
+
+
+def authz_complete(
+    broker: Broker, conn: Any, action: str, topic: str, result: str, source: str
+) -> dict[str, Any]:
+    return {
+        **_basic(broker, "client.check_authz_complete"),
+        "clientid": conn.client_id,
+        "username": conn.username,
+        "peerhost": conn.peerhost,
+        "peername": _peername(conn),
+        "topic": topic,
+        "action": action,
+        "authz_source": source,
+        "result": result,
+        "client_attrs": {},
+    }
+
+
+def _alarm(broker: Broker, alarm: Any, event: str) -> dict[str, Any]:
+    out = {
+        **_basic(broker, event),
+        "name": alarm.name,
+        "details": alarm.details,
+        "message": alarm.message,
+        "activated_at": _ms(alarm.activate_at),
+    }
+    if alarm.deactivate_at:
+        out["deactivated_at"] = _ms(alarm.deactivate_at)
+    return out
+
+
+def alarm_activated(broker: Broker, alarm: Any) -> dict[str, Any]:
+    return _alarm(broker, alarm, "alarm.activated")
+
+
+def alarm_deactivated(broker: Broker, alarm: Any) -> dict[str, Any]:
+    return _alarm(broker, alarm, "alarm.deactivated")
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     name: str  # EMQX's: client.connected
@@ -353,6 +404,87 @@ EVENTS: dict[str, Event] = {
             {"clientid": "c_emqx", "username": "u_emqx", "reason_code": "success"},
             connack,
             ["reason_code", *_CLIENT, "expiry_interval", "conn_props", "connected_at"],
+        ),
+        _event(
+            "client.check_authn_complete",
+            "client.check_authn_complete",
+            "authentication complete",
+            'SELECT * FROM "$events/client_check_authn_complete"',
+            {
+                "clientid": "c_emqx",
+                "username": "u_emqx",
+                "reason_code": "success",
+                "is_superuser": True,
+                "is_anonymous": False,
+            },
+            authn_complete,
+            [
+                "clientid",
+                "username",
+                "peername",
+                "reason_code",
+                "is_superuser",
+                "is_anonymous",
+                "timestamp",
+                "node",
+                "event",
+            ],
+        ),
+        _event(
+            "client.check_authz_complete",
+            "client.check_authz_complete",
+            "authorization complete",
+            "SELECT * FROM \"$events/client_check_authz_complete\" WHERE result = 'deny'",
+            {
+                "clientid": "c_emqx",
+                "username": "u_emqx",
+                "topic": "t/1",
+                "action": "publish",
+                "result": "allow",
+            },
+            authz_complete,
+            [
+                "clientid",
+                "username",
+                "peerhost",
+                "peername",
+                "topic",
+                "action",
+                "authz_source",
+                "result",
+                "timestamp",
+                "node",
+                "event",
+            ],
+        ),
+        _event(
+            "alarm.activated",
+            "alarm.activated",
+            "alarm activated",
+            'SELECT * FROM "$events/alarm_activated"',
+            {
+                "name": "alarm_name",
+                "details": {"extra": "details"},
+                "message": "something is wrong",
+                "activated_at": 1736512728666,
+            },
+            alarm_activated,
+            ["name", "details", "message", "activated_at", "timestamp", "node", "event"],
+        ),
+        _event(
+            "alarm.deactivated",
+            "alarm.deactivated",
+            "alarm deactivated",
+            'SELECT * FROM "$events/alarm_deactivated"',
+            {
+                "name": "alarm_name",
+                "details": {"extra": "details"},
+                "message": "something is wrong",
+                "activated_at": 1736512728666,
+                "deactivated_at": 1736512728999,
+            },
+            alarm_deactivated,
+            ["name", "details", "message", "activated_at", "deactivated_at", "timestamp", "node", "event"],
         ),
         _event(
             "session.subscribed",
