@@ -8,7 +8,7 @@ import httpx
 
 from tests.api.legacy import walk_routes
 
-# Seed 000's `GET /api/v3/` list, less what later issues bring (resources, plugins).
+# Seed 000's `GET /api/v3/` list, less what later issues bring (plugins).
 SEED_ROUTES = {
     ("GET", "/auth_clientid"),
     ("GET", "/auth_clientid/:clientid"),
@@ -81,6 +81,15 @@ SEED_ROUTES = {
     ("GET", "/actions/"),
     ("GET", "/actions/:name"),
     ("GET", "/rule_events/"),
+    ("GET", "/resources/"),
+    ("POST", "/resources/"),
+    ("GET", "/resources/:id"),
+    ("GET", "/resource_status/:id"),
+    ("POST", "/resources/:id"),
+    ("DELETE", "/resources/:id"),
+    ("GET", "/resource_types/"),
+    ("GET", "/resource_types/:name"),
+    ("GET", "/resource_types/:type/resources"),
 }
 
 

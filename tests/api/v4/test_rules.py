@@ -159,3 +159,65 @@ def test_sql_test_actions_events_and_errors(v4) -> None:
     assert v4.get("/actions/teleport").json()["code"] == 404
     events = v4.get("/rule_events").json()["data"]
     assert {"message.publish", "$events/client_connected"} <= {e["event"] for e in events}
+
+
+def test_a_v4_web_hook_resource_and_data_to_webserver(v4, api, api_node, mqtt_client, prefix) -> None:  # noqa: F811
+    from tests.api.v5.test_connectors import Sink
+
+    sink = Sink()
+    try:
+        made = v4.post(
+            "/resources",
+            json={
+                "id": f"resource:{prefix}hook",
+                "type": "web_hook",
+                "config": {"url": f"http://127.0.0.1:{sink.port}/hook", "content_type": "application/json"},
+                "description": "from v4",
+            },
+        ).json()
+        assert made["code"] == 0, made
+        resource = made["data"]
+        assert resource["id"] == f"resource-{prefix}hook" and resource["type"] == "web_hook"
+        assert resource["config"]["url"] == f"http://127.0.0.1:{sink.port}/hook"
+        assert api.get(f"/connectors/http:resource-{prefix}hook").json()["status"] == "connected"
+        assert v4.get(f"/resource_status/resource:{prefix}hook").json()["data"][0]["is_alive"] is True
+        assert any(
+            r["id"] == resource["id"] and r["status"] is True for r in v4.get("/resources").json()["data"]
+        )
+        assert [r["id"] for r in v4.get("/resource_types/web_hook/resources").json()["data"]] == [
+            resource["id"]
+        ]
+        action = {
+            "name": "data_to_webserver",
+            "params": {"$resource": resource["id"], "path": "/${clientid}", "body": "${payload}"},
+        }
+        rule = v4.post("/rules", json={"rawsql": f'SELECT * FROM "{prefix}w/#"', "actions": [action]}).json()[
+            "data"
+        ]
+        [shown] = rule["actions"]
+        assert shown["name"] == "data_to_webserver" and shown["params"]["$resource"] == resource["id"]
+        assert shown["params"]["path"] == "/${clientid}"
+        mqtt_client(prefix + "p").publish(f"{prefix}w/1", b"through v4", 1).wait_for_publish(5)
+        method, path, _, body = sink.requests.get(timeout=10)
+        assert (method, path, body) == ("POST", f"/hook/{prefix}p", b"through v4")
+        made_actions = [a for a in api.get("/actions").json() if a["connector"] == resource["id"]]
+        assert len(made_actions) == 1  # the v5 action made for the rule
+        in_use = v4.delete(f"/resources/{resource['id']}").json()
+        assert in_use["code"] == 400 and "channels" in in_use["message"]
+        assert v4.delete(f"/rules/{rule['id']}").json() == {"code": 0}
+        assert [a for a in api.get("/actions").json() if a["connector"] == resource["id"]] == []
+        assert v4.delete(f"/resources/{resource['id']}").json() == {"code": 0}
+        assert v4.get(f"/resources/{resource['id']}").json()["code"] == 404
+        bad = v4.post("/resources", json={"type": "kafka", "config": {}}).json()
+        assert bad == {"code": 404, "message": "Resource Type kafka Not Found"}
+        no_resource = v4.post(
+            "/rules",
+            json={
+                "rawsql": 'SELECT * FROM "x"',
+                "actions": [{"name": "data_to_webserver", "params": {"$resource": "resource:none"}}],
+            },
+        ).json()
+        assert no_resource["code"] == 400
+        assert [t["name"] for t in v4.get("/resource_types").json()["data"]] == ["web_hook", "bridge_mqtt"]
+    finally:
+        sink.close()

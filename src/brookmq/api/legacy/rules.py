@@ -10,13 +10,22 @@ names (3.x: ``built_in:republish_action``)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from brookmq.api.legacy.framework import Call, LegacyError, Ok, Route, boolean, paged, paging, required
 from brookmq.service.errors import AlreadyExists, Invalid, NotFound
-from brookmq.service.legacy_rules import FUNCTIONS, v4_action, v5_action
+from brookmq.service.legacy_rules import (
+    FUNCTIONS,
+    RESOURCE_ACTIONS,
+    connector_name,
+    v4_action,
+    v4_resource_action,
+    v5_action,
+    v5_resource_action,
+)
 from brookmq.service.rules import NotMatched, Rules
 
 BAD_REQUEST, NOT_FOUND = 400, 404  # EMQX 4's rule routes answer these codes in the body
@@ -71,15 +80,21 @@ def _to_v5(naming: Naming, action: Any) -> Any:
 
 
 def _to_legacy(
-    naming: Naming, rule_id: str, index: int, action: Any, figures: dict[str, Any]
+    naming: Naming,
+    rule_id: str,
+    index: int,
+    action: Any,
+    figures: dict[str, Any],
+    resource: tuple[str, dict[str, Any]] | None,
 ) -> dict[str, Any]:
+    """``resource``: EMQX 4's name and params when the action sends through a connector."""
     metrics = {
         "node": figures["node"],
         "success": figures["success"],
         "failed": figures["failed"],
         "taken": 0,
     }
-    name, params = v4_action(action)
+    name, params = resource if resource is not None else v4_action(action)
     return {
         "id": f"{rule_id}_action_{index}",
         "name": name if isinstance(action, str) else naming.name(name),
@@ -94,12 +109,21 @@ def rule_row(call: Call, naming: Naming, info: dict[str, Any]) -> dict[str, Any]
     figures = rules.metrics(info["id"])["metrics"]
     node = call.services.node.name
     actions = rules.action_metrics(info["id"])
+
+    def resource_action(action: Any) -> tuple[str, dict[str, Any]] | None:
+        if not isinstance(action, str) or action.split(":", 1)[0] not in ("http", "mqtt"):
+            return None
+        try:
+            return v4_resource_action(call.services.connectors.get("action", action))
+        except NotFound:
+            return None
+
     return {
         "id": info["id"],
         "for": info["from"],
         "rawsql": info["sql"],
         "actions": [
-            _to_legacy(naming, info["id"], i, action, {"node": node, **actions[i]})
+            _to_legacy(naming, info["id"], i, action, {"node": node, **actions[i]}, resource_action(action))
             for i, action in enumerate(info["actions"])
         ],
         "on_action_failed": "continue",
@@ -122,15 +146,29 @@ def rule_row(call: Call, naming: Naming, info: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _body(call: Call, naming: Naming, creating: bool) -> dict[str, Any]:
+def _body(call: Call, naming: Naming, rule_id: str, made: list[dict[str, Any]]) -> dict[str, Any]:
+    """The v5 rule of the request; ``made`` gets the v5 actions to make first for the actions
+    that send through a resource (``data_to_webserver``, ``data_to_mqtt_broker``)."""
     params = call.params
     body: dict[str, Any] = {}
+    creating = call.path.get("id") is None
     if creating or "rawsql" in params:
         body["sql"] = required(call, "rawsql")[0]
     if "actions" in params:
         if not isinstance(params["actions"], list):
             raise LegacyError(BAD_REQUEST, "Bad Arguments: actions must be an array")
-        body["actions"] = [_to_v5(naming, action) for action in params["actions"]]
+        body["actions"] = []
+        for action in params["actions"]:
+            name = action.get("name") if isinstance(action, dict) else None
+            if name in RESOURCE_ACTIONS and not naming.prefix:
+                made.append(
+                    v5_resource_action(
+                        name, action.get("params"), f"{connector_name(rule_id)}-{secrets.token_hex(3)}"
+                    )
+                )
+                body["actions"].append(f"{made[-1]['type']}:{made[-1]['name']}")
+            else:
+                body["actions"].append(_to_v5(naming, action))
     if "enabled" in params:
         body["enable"] = boolean(call, "enabled")
     if "description" in params:
@@ -138,8 +176,29 @@ def _body(call: Call, naming: Naming, creating: bool) -> dict[str, Any]:
     if "name" in params and isinstance(params["name"], str):
         body["name"] = params["name"]
     if creating:
-        body["id"] = params.get("id", f"rule:{secrets.token_hex(4)}")
+        body["id"] = rule_id
     return body
+
+
+def _made_for(rule_id: str, actions: list[Any]) -> list[str]:
+    """The v5 actions a 4.x route made for this rule (named after it)."""
+    prefix = f"{connector_name(rule_id)}-"
+    return [a for a in actions if isinstance(a, str) and a.split(":", 1)[-1].startswith(prefix)]
+
+
+async def _with_actions(call: Call, made: list[dict[str, Any]], change: Any) -> Any:
+    """Make the actions ``made``, then ``change()`` the rule; if it fails, the actions go."""
+    connectors = call.services.connectors
+    done: list[str] = []
+    try:
+        for body in made:
+            await connectors.create("action", body)
+            done.append(f"{body['type']}:{body['name']}")
+        return change()
+    except (Invalid, AlreadyExists, NotFound) as exc:
+        for identifier in done:
+            await connectors.delete("action", identifier, [])
+        raise _refused(exc) from None
 
 
 def _service(call: Call) -> Rules:
@@ -200,13 +259,15 @@ def _handlers(naming: Naming) -> dict[str, Any]:
         except Invalid as exc:
             raise _refused(exc) from None
 
-    def create(call: Call) -> Ok:
+    async def create(call: Call) -> Ok:
         if boolean(call, "test"):
             return test_sql(call)
-        try:
-            return Ok(rule_row(call, naming, _service(call).create(_body(call, naming, creating=True))))
-        except (Invalid, AlreadyExists) as exc:
-            raise _refused(exc) from None
+        rule_id = str(call.params.get("id") or f"rule:{secrets.token_hex(4)}")
+        made: list[dict[str, Any]] = []
+        body = _body(call, naming, rule_id, made)
+        return Ok(
+            rule_row(call, naming, await _with_actions(call, made, lambda: _service(call).create(body)))
+        )
 
     def listing(call: Call) -> Ok:
         page, limit = paging(call)
@@ -219,18 +280,30 @@ def _handlers(naming: Naming) -> dict[str, Any]:
         except NotFound as exc:
             raise _refused(exc) from None
 
-    def update(call: Call) -> Ok:
+    async def update(call: Call) -> Ok:
+        rule_id = call.path["id"]
         try:
-            changed = _service(call).update(call.path["id"], _body(call, naming, creating=False))
-        except (Invalid, NotFound) as exc:
+            before = _service(call).get(rule_id)["actions"]
+        except NotFound as exc:
             raise _refused(exc) from None
+        made: list[dict[str, Any]] = []
+        body = _body(call, naming, rule_id, made)
+        changed = await _with_actions(call, made, lambda: _service(call).update(rule_id, body))
+        for identifier in _made_for(rule_id, before):
+            if identifier not in changed["actions"]:
+                await call.services.connectors.delete("action", identifier, [])
         return Ok(rule_row(call, naming, changed))
 
-    def delete(call: Call) -> Ok:
+    async def delete(call: Call) -> Ok:
+        rule_id = call.path["id"]
         try:
-            _service(call).delete(call.path["id"])
+            actions = _service(call).get(rule_id)["actions"]
+            _service(call).delete(rule_id)
         except NotFound:
-            pass  # EMQX 4 answers 0 for a rule that is not there
+            return Ok()  # EMQX 4 answers 0 for a rule that is not there
+        for identifier in _made_for(rule_id, actions):
+            with contextlib.suppress(NotFound):
+                await call.services.connectors.delete("action", identifier, [])
         return Ok()
 
     def reset_metrics(call: Call) -> Ok:
