@@ -14,6 +14,7 @@ import json
 import selectors
 import socket
 import statistics
+import threading
 import time
 from functools import partial
 from typing import Any
@@ -650,6 +651,136 @@ def rules(port: int, pid: int, api_port: int, duration: float, quick: bool) -> d
     }
 
 
+class HookSink:
+    """A minimal HTTP/1.1 server in a thread that answers 200 to every request and keeps, per
+    request, the time from the send stamp in its body (perf_counter_ns) to its arrival."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.count = 0
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.server.setblocking(False)
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(self.server, selectors.EVENT_READ, None)
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        buffers: dict[socket.socket, bytes] = {}
+        while self.running:
+            for key, _ in self.sel.select(timeout=0.2):
+                if key.data is None:
+                    conn, _ = self.server.accept()
+                    conn.setblocking(False)
+                    buffers[conn] = b""
+                    self.sel.register(conn, selectors.EVENT_READ, "conn")
+                    continue
+                conn = key.fileobj
+                try:
+                    data = conn.recv(1 << 16)
+                except BlockingIOError:
+                    continue
+                if not data:
+                    self.sel.unregister(conn)
+                    conn.close()
+                    continue
+                buf = buffers[conn] + data
+                answers = b""
+                while b"\r\n\r\n" in buf:
+                    head, _, rest = buf.partition(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n"):
+                        if line.lower().startswith(b"content-length:"):
+                            length = int(line.split(b":", 1)[1])
+                    if len(rest) < length:
+                        break
+                    body, buf = rest[:length], rest[length:]
+                    self.count += 1
+                    if len(body) >= 16:
+                        self.samples.append((time.perf_counter_ns() - int(body[:16], 16)) / 1e6)
+                    answers += b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+                buffers[conn] = buf
+                if answers:
+                    conn.sendall(answers)
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(2)
+        self.server.close()
+
+
+def webhook(port: int, pid: int, api_port: int, duration: float, quick: bool) -> dict[str, Any]:
+    """BrookMQ's HTTP action: a rule ``SELECT payload FROM "bench/hook"`` posts each message's
+    payload to a local HTTP sink. First a flood for half the duration (``actions_per_s``: requests
+    the sink got per second), then 1,000 msg/s (``p50_ms`` / ``p99_ms`` from PUBLISH to the
+    request's arrival)."""
+    sink = HookSink()
+    pub = client(port, "hook-pub")
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{api_port}/api/v5", auth=API_KEY, timeout=10) as http:
+            for path, body in (
+                ("/connectors", {"type": "http", "name": "sink", "url": f"http://127.0.0.1:{sink.port}"}),
+                (
+                    "/actions",
+                    {
+                        "type": "http",
+                        "name": "sink",
+                        "connector": "sink",
+                        "parameters": {"body": "${payload}"},
+                    },
+                ),
+                (
+                    "/rules",
+                    {"id": "hook", "sql": 'SELECT payload FROM "bench/hook"', "actions": ["http:sink"]},
+                ),
+            ):
+                made = http.post(path, json=body)
+                assert made.status_code == 201, made.text
+
+        def stamped() -> bytes:
+            return publish_packet(
+                "bench/hook", payload=f"{time.perf_counter_ns():016x}".encode() + PAYLOAD[16:]
+            )
+
+        half = duration / 2
+        start = time.perf_counter()
+        sent = 0
+        while time.perf_counter() - start < half:
+            if sent - sink.count < 2000:  # at most 2,000 outstanding: the action's rate, not its buffer's
+                pub.sendall(stamped() * 50)
+                sent += 50
+            else:
+                time.sleep(0.001)
+        deadline = time.perf_counter() + 5
+        while sink.count < sent and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        flood_time = time.perf_counter() - start
+        flood = sink.count
+        sink.samples.clear()
+        rate, total = 1000, int(half * 1000)
+        start = time.perf_counter()
+        for i in range(total):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            pub.sendall(stamped())
+        deadline = time.perf_counter() + 5
+        while sink.count < flood + total and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        samples = sorted(sink.samples)
+    finally:
+        pub.close()
+        sink.close()
+    return {
+        "actions_per_s": round(flood / flood_time),
+        "p50_ms": round(statistics.median(samples), 3) if samples else None,
+        "p99_ms": round(samples[min(len(samples) - 1, int(len(samples) * 0.99))], 3) if samples else None,
+        "delivery_ratio": round((sink.count - flood) / total, 4) if total else 0.0,
+    }
+
+
 SCENARIOS = {
     "p2p": p2p,
     "p2p_ws": p2p_ws,
@@ -665,7 +796,7 @@ SCENARIOS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("scenario", choices=[*SCENARIOS, "api", "rules"])
+    parser.add_argument("scenario", choices=[*SCENARIOS, "api", "rules", "webhook"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--broker-pid", type=int, required=True)
     parser.add_argument("--duration", type=float, default=5.0)
@@ -674,8 +805,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.scenario == "api":
         result = api(args.port, args.api_port, args.duration, args.quick)
-    elif args.scenario == "rules":
-        result = rules(args.port, args.broker_pid, args.api_port, args.duration, args.quick)
+    elif args.scenario in ("rules", "webhook"):
+        run = rules if args.scenario == "rules" else webhook
+        result = run(args.port, args.broker_pid, args.api_port, args.duration, args.quick)
     else:
         result = SCENARIOS[args.scenario](args.port, args.broker_pid, args.duration, args.quick)
     print(json.dumps(result))

@@ -30,8 +30,8 @@ BROKERS = ["brookmq", "mosquitto", "amqtt"]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 PERSISTENT = {"qos1_persistent"}  # Mosquitto runs with `persistence true` for these
 # scenarios measured on some brokers only (over WebSocket, and the management API: BrookMQ)
-ONLY = {"p2p_ws": {"brookmq"}, "api": {"brookmq"}, "rules": {"brookmq"}}
-WITH_API = {"api", "rules"}  # scenarios that set up or call BrookMQ's management API
+ONLY = {"p2p_ws": {"brookmq"}, "api": {"brookmq"}, "rules": {"brookmq"}, "webhook": {"brookmq"}}
+WITH_API = {"api", "rules", "webhook"}  # scenarios that set up or call BrookMQ's management API
 
 # scenario: (metric, unit, higher is better)
 METRICS: dict[str, list[tuple[str, str, bool]]] = {
@@ -50,6 +50,11 @@ METRICS: dict[str, list[tuple[str, str, bool]]] = {
         ("vs_one", "100 rules / one rule", True),
         ("rule_us_per_msg", "broker CPU us per message through the rule", False),
         ("p2p_us_per_msg", "broker CPU us per plain p2p message", False),
+    ],
+    "webhook": [
+        ("actions_per_s", "HTTP action requests/s to a local sink", True),
+        ("p50_ms", "PUBLISH to request p50 ms at 1,000 msg/s", False),
+        ("p99_ms", "PUBLISH to request p99 ms at 1,000 msg/s", False),
     ],
     "api": [
         ("clients_rps", "GET /clients?limit=100 req/s", True),

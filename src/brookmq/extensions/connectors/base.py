@@ -94,7 +94,7 @@ class Status:
 
 
 class PolledConnector(Status):
-    """A connector with a client (``make_client``; closed with ``aclose``) whose health is
+    """A connector with a client (``make_client``, ``close_client``) whose health is
     checked every ``resource_opts.health_check_interval``."""
 
     def __init__(self, name: str, conf: Any, alarms: Alarms) -> None:
@@ -116,11 +116,14 @@ class PolledConnector(Status):
         self.status, self.status_reason = "connecting", None
         self._checks = asyncio.get_running_loop().create_task(self._check_forever())
 
+    async def close_client(self) -> None:
+        await self.client.aclose()
+
     async def stop(self) -> None:
         await stop_task(self._checks)
         self._checks = None
         if self.client is not None:
-            await self.client.aclose()
+            await self.close_client()
             self.client = None
         self.stopped()
 
