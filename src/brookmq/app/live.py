@@ -59,8 +59,13 @@ def install(app: BrookMQ, config: RuntimeConfig) -> None:
         logging.getLogger().setLevel(new.log.level.upper())
 
     def rule_engine(old: Settings, new: Settings) -> None:
-        app.rule_engine.ignore_sys_message = new.rule_engine.ignore_sys_message
-        app.rule_engine.max_pending = new.rule_engine.max_pending
+        engine = app.rule_engine
+        engine.ignore_sys_message = new.rule_engine.ignore_sys_message
+        engine.max_pending = new.rule_engine.max_pending
+        if new.rule_engine.enable and not old.rule_engine.enable:
+            engine.start()
+        elif old.rule_engine.enable and not new.rule_engine.enable:
+            engine.stop()
 
     def allow_anonymous(old: Settings, new: Settings) -> None:
         app.authentication.allow_anonymous = new.allow_anonymous

@@ -161,7 +161,8 @@ class BrookMQ:
         if self.settings.delayed.enable:
             self.delayed.start()
         self.banned.start()
-        self.rule_engine.start()
+        if self.settings.rule_engine.enable:
+            self.rule_engine.start()
         await self.services.connectors.load()
         self.services.rules.load()
         self.authentication.start()

@@ -149,6 +149,7 @@ class DelayedSettings(_Model):
 
 
 class RuleEngineSettings(_Model):
+    enable: bool = True  # off: no rule runs (they are kept); the plugin emqx_rule_engine
     ignore_sys_message: bool = True  # rules on "#" do not see $SYS/ messages (EMQX's default)
     # Inputs (messages and events) waiting for their rules; past it they are dropped and the
     # rules count failed.unknown, so a flood cannot grow memory without bound.

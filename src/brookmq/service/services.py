@@ -25,6 +25,7 @@ from brookmq.service.connectors import ConnectorsService
 from brookmq.service.dashboard import DashboardUsers
 from brookmq.service.listeners import Listeners
 from brookmq.service.node import Node
+from brookmq.service.plugins import Plugins, builtin
 from brookmq.service.publish import Publisher
 from brookmq.service.retainer import Delayed, Retainer
 from brookmq.service.rules import Rules
@@ -64,6 +65,7 @@ class Services:
     backup: Backup = field(init=False)
     rules: Rules = field(init=False)
     connectors: ConnectorsService = field(init=False)
+    plugins: Plugins = field(init=False)
 
     def __post_init__(self) -> None:
         self.clients = Clients(self.broker)
@@ -86,6 +88,7 @@ class Services:
             collection(self.broker, "actions"),
             self.broker.node_name,
         )
+        self.plugins = Plugins(builtin(self.config, self.version))
         self.backup = Backup(
             self.api_keys, self.users, self.bans, self.authn, self.authz, self.rules, self.data_dir
         )

@@ -8,7 +8,7 @@ import httpx
 
 from tests.api.legacy import walk_routes
 
-# Seed 000's `GET /api/v3/` list, less what later issues bring (plugins).
+# Seed 000's `GET /api/v3/` list, less what later issues bring (plugin_configs).
 SEED_ROUTES = {
     ("GET", "/auth_clientid"),
     ("GET", "/auth_clientid/:clientid"),
@@ -90,6 +90,11 @@ SEED_ROUTES = {
     ("GET", "/resource_types/"),
     ("GET", "/resource_types/:name"),
     ("GET", "/resource_types/:type/resources"),
+    ("GET", "/plugins/"),
+    ("GET", "/nodes/:node/plugins/"),
+    ("PUT", "/nodes/:node/plugins/:plugin/load"),
+    ("PUT", "/nodes/:node/plugins/:plugin/unload"),
+    ("PUT", "/nodes/:node/plugins/:plugin/reload"),
 }
 
 

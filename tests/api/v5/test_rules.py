@@ -204,7 +204,11 @@ def test_rule_test_and_the_event_catalogue(api) -> None:
         {"event", "title", "description", "columns", "test_columns", "sql_example"} <= set(e)
         for e in catalogue
     )
-    assert api.get("/rule_engine").json() == {"ignore_sys_message": True, "max_pending": 10000}
+    assert api.get("/rule_engine").json() == {
+        "enable": True,
+        "ignore_sys_message": True,
+        "max_pending": 10000,
+    }
     assert api.put("/rule_engine", json={"max_pending": 500}).json()["max_pending"] == 500
     assert api.put("/rule_engine", json={"max_pending": 0}).status_code == 400
     assert api.put("/rule_engine", json={"max_pending": 10000}).status_code == 200

@@ -7,6 +7,7 @@ from starlette.applications import Starlette
 
 from brookmq.api.legacy import access
 from brookmq.api.legacy.framework import Call, LegacyError, Ok, Route, build
+from brookmq.api.legacy.plugins import PluginDialect, emq_plugin_routes
 from brookmq.api.v2 import clients, node
 from brookmq.api.v2.framework import EMQ2
 from brookmq.service.dashboard import DEFAULT_USER
@@ -35,4 +36,5 @@ USERS = [
 
 def create_app(services: Services, users: bool = False) -> Starlette:
     """Dashboard users log in on every listener (``EMQ2.users_everywhere``), apps too."""
-    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *USERS], services, EMQ2, users=users)
+    plugins = emq_plugin_routes(PluginDialect(emq=True, started_code=110, stopped_code=111))
+    return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *USERS, *plugins], services, EMQ2, users=users)

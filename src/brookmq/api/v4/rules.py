@@ -6,7 +6,8 @@ v5 connectors (``web_hook``: http, ``bridge_mqtt``: mqtt), and a rule's ``data_t
 
 from __future__ import annotations
 
+from brookmq.api.legacy.plugins import PluginDialect, plugin_routes
 from brookmq.api.legacy.resources import resource_routes
 from brookmq.api.legacy.rules import Naming, rule_routes
 
-ROUTES = [*rule_routes(Naming()), *resource_routes()]
+ROUTES = [*rule_routes(Naming()), *resource_routes(), *plugin_routes(PluginDialect(), cluster_verbs=True)]

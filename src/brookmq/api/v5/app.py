@@ -31,6 +31,7 @@ from brookmq.api.v5 import (
     listeners,
     mqtt,
     node,
+    plugins,
     publish,
     rules,
     status,
@@ -114,6 +115,7 @@ def create_app(services: Services, swagger: bool = True, max_body_size: int = 10
         configs.routes,
         rules.routes,
         connectors.routes,
+        plugins.routes,
         error_codes.routes,
         status.routes,
     ):
