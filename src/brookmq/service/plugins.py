@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from brookmq.service.configs import ConfigPort
-from brookmq.service.errors import NotAllowed, NotFound, ServiceError
+from brookmq.service.errors import Invalid, NotAllowed, NotFound, ServiceError, UpdateFailed
 
 
 class AlreadyInState(ServiceError):
@@ -31,11 +31,13 @@ class Plugin:
     version: str
     active: Callable[[], bool]
     switch: Callable[[bool], Awaitable[Any] | Any] | None = None  # None: it cannot be stopped
+    root: str | None = None  # the settings root of its configuration
 
 
 class Plugins:
-    def __init__(self, plugins: list[Plugin]) -> None:
+    def __init__(self, plugins: list[Plugin], config: ConfigPort) -> None:
         self.plugins = plugins
+        self.config = config
 
     def all(self) -> list[Plugin]:
         return list(self.plugins)
@@ -60,6 +62,43 @@ class Plugins:
             await self._switch(plugin, False)
         await self._switch(plugin, True)
 
+    def settings(self, name: str) -> list[tuple[str, Any]]:
+        """Its configuration as ``(root.key.path, value)``, every scalar key."""
+        plugin = self.find(name)
+        if plugin.root is None:
+            return []
+        out: list[tuple[str, Any]] = []
+
+        def walk(prefix: str, value: Any) -> None:
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    walk(f"{prefix}.{key}", inner)
+            elif not isinstance(value, list):
+                out.append((prefix, value))
+
+        walk(plugin.root, self.config.get(plugin.root))
+        return out
+
+    async def change_settings(self, name: str, changes: dict[str, Any]) -> None:
+        """``{"root.key.path": value}``, checked and applied as one change of its root."""
+        plugin = self.find(name)
+        known = dict(self.settings(name))
+        if plugin.root is None or not isinstance(changes, dict):
+            raise Invalid("takes an object of its settings' keys")
+        patch: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key not in known:
+                raise Invalid(f"is not a key of {plugin.emqx}'s settings", str(key))
+            target = patch
+            parts = key.split(".")[1:]
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+            target[parts[-1]] = value
+        try:
+            await self.config.merge(plugin.root, patch)
+        except UpdateFailed as exc:
+            raise Invalid(exc.message) from None
+
     @staticmethod
     async def _switch(plugin: Plugin, active: bool) -> None:
         if plugin.switch is None:
@@ -81,6 +120,7 @@ def builtin(config: ConfigPort, version: str) -> list[Plugin]:
             version,
             lambda: bool(config.get(root)["enable"]),
             lambda on: config.merge(root, {"enable": on}),
+            root,
         )
 
     def always(name: str, emqx: str, emq: str, description: str) -> Plugin:

@@ -88,7 +88,7 @@ class Services:
             collection(self.broker, "actions"),
             self.broker.node_name,
         )
-        self.plugins = Plugins(builtin(self.config, self.version))
+        self.plugins = Plugins(builtin(self.config, self.version), self.config)
         self.backup = Backup(
             self.api_keys, self.users, self.bans, self.authn, self.authz, self.rules, self.data_dir
         )

@@ -8,7 +8,7 @@ import httpx
 
 from tests.api.legacy import walk_routes
 
-# Seed 000's `GET /api/v3/` list, less what later issues bring (plugin_configs).
+# Seed 000's `GET /api/v3/` list: every route.
 SEED_ROUTES = {
     ("GET", "/auth_clientid"),
     ("GET", "/auth_clientid/:clientid"),
@@ -95,6 +95,8 @@ SEED_ROUTES = {
     ("PUT", "/nodes/:node/plugins/:plugin/load"),
     ("PUT", "/nodes/:node/plugins/:plugin/unload"),
     ("PUT", "/nodes/:node/plugins/:plugin/reload"),
+    ("GET", "/nodes/:node/plugin_configs/:plugin"),
+    ("PUT", "/nodes/:node/plugin_configs/:plugin"),
 }
 
 

@@ -105,3 +105,37 @@ def test_each_dialect_names_and_refuses_in_its_way(v4, api, api_node) -> None:
     assert api.put("/plugins/management/stop").status_code == 400
     assert api.get("/plugins/nothing").status_code == 404
     assert api.get("/plugins/retainer").json()["builtin"] is True
+
+
+def test_plugin_configs_read_and_change_the_settings(v4, api, api_node) -> None:
+    node = v4.get("/nodes").json()["data"][0]["node"]
+    with v3_client(api_node) as v3:
+        items = {i["key"]: i for i in v3.get(f"/nodes/{node}/plugin_configs/emqx_retainer").json()["data"]}
+        assert items["retainer.enable"] == {
+            "key": "retainer.enable",
+            "value": "true",
+            "desc": "",
+            "required": True,
+        }
+        assert "retainer.backend.max_retained_messages" in items
+        change = {"retainer.max_payload_size": "2048"}
+        assert v3.put(f"/nodes/{node}/plugin_configs/emqx_retainer", json=change).json() == {"code": 0}
+        assert api.get("/mqtt/retainer").json()["max_payload_size"] == 2048
+        wrong = v3.put(f"/nodes/{node}/plugin_configs/emqx_retainer", json={"retainer.nothing": 1}).json()
+        assert wrong["code"] == 108 and "retainer.nothing" in wrong["message"]
+        bad = v3.put(
+            f"/nodes/{node}/plugin_configs/emqx_retainer", json={"retainer.max_payload_size": "huge"}
+        ).json()
+        assert bad["code"] == 108
+        assert v3.get(f"/nodes/{node}/plugin_configs/emqx_nothing").json() == {"message": "not_found"}
+        assert v3.get(f"/nodes/{node}/plugin_configs/emqx_management").json() == {"code": 0, "data": []}
+    with v2_client(api_node) as v2:
+        rows = v2.get(f"/nodes/{node}/plugin_configs/emq_delayed_publish").json()["result"]
+        assert {r["key"] for r in rows} == {"delayed.enable", "delayed.max_delayed_messages"}
+        change = {"delayed.max_delayed_messages": 500}
+        assert v2.put(f"/nodes/{node}/plugin_configs/emq_delayed_publish", json=change).json() == {
+            "code": 0,
+            "result": [],
+        }
+        assert api.get("/mqtt/delayed").json()["max_delayed_messages"] == 500
+    api.put("/mqtt/retainer", json={"max_payload_size": "1MB"})

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from brookmq.api.legacy.framework import Call, LegacyError, Ok, Route, boolean, node_of, required
-from brookmq.service.errors import NotAllowed, NotFound
+from brookmq.api.legacy.framework import PARAM_TYPE, Call, LegacyError, Ok, Route, boolean, node_of, required
+from brookmq.service.errors import Invalid, NotAllowed, NotFound
 from brookmq.service.plugins import AlreadyInState, Plugin
 
 
@@ -75,6 +75,26 @@ def plugin_handlers(dialect: PluginDialect) -> dict[str, Any]:
         active = boolean(call, "active")
         return await switch(call, active)
 
+    def get_configs(call: Call) -> Ok:
+        """``[{key, value (text), desc, required}]`` of its settings."""
+        node_of(call)
+        try:
+            items = call.services.plugins.settings(call.path["plugin"])
+        except NotFound:
+            raise LegacyError(None, "not_found") from None
+        return Ok([{"key": key, "value": _text(value), "desc": "", "required": True} for key, value in items])
+
+    async def put_configs(call: Call) -> Ok:
+        """``{key: value, ...}``: live and kept, as ``/api/v5/configs``."""
+        node_of(call)
+        try:
+            await call.services.plugins.change_settings(call.path["plugin"], call.body)
+        except NotFound:
+            raise LegacyError(None, "not_found") from None
+        except Invalid as exc:
+            raise LegacyError(PARAM_TYPE, exc.message) from None
+        return Ok([] if dialect.emq else None)
+
     return {
         "cluster": cluster,
         "node": node,
@@ -82,7 +102,27 @@ def plugin_handlers(dialect: PluginDialect) -> dict[str, Any]:
         "unload": unload,
         "reload": reload,
         "active": set_active,
+        "get_configs": get_configs,
+        "put_configs": put_configs,
     }
+
+
+def _text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def config_routes(dialect: PluginDialect) -> list[Route]:
+    """3.x and 2.x's ``plugin_configs``."""
+    handlers = plugin_handlers(dialect)
+    path = "/nodes/{node}/plugin_configs/{plugin}"
+    get_descr, put_descr = (
+        "Get configurations of a plugin on the node",
+        "Update configurations of a plugin on the node",
+    )
+    return [
+        Route("get_plugin_configs", "GET", path, handlers["get_configs"], get_descr),
+        Route("update_plugin_configs", "PUT", path, handlers["put_configs"], put_descr),
+    ]
 
 
 def emq_plugin_routes(dialect: PluginDialect) -> list[Route]:

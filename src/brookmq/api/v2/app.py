@@ -7,7 +7,7 @@ from starlette.applications import Starlette
 
 from brookmq.api.legacy import access
 from brookmq.api.legacy.framework import Call, LegacyError, Ok, Route, build
-from brookmq.api.legacy.plugins import PluginDialect, emq_plugin_routes
+from brookmq.api.legacy.plugins import PluginDialect, config_routes, emq_plugin_routes
 from brookmq.api.v2 import clients, node
 from brookmq.api.v2.framework import EMQ2
 from brookmq.service.dashboard import DEFAULT_USER
@@ -36,5 +36,6 @@ USERS = [
 
 def create_app(services: Services, users: bool = False) -> Starlette:
     """Dashboard users log in on every listener (``EMQ2.users_everywhere``), apps too."""
-    plugins = emq_plugin_routes(PluginDialect(emq=True, started_code=110, stopped_code=111))
+    dialect = PluginDialect(emq=True, started_code=110, stopped_code=111)
+    plugins = [*emq_plugin_routes(dialect), *config_routes(dialect)]
     return build(PREFIX, [*node.ROUTES, *clients.ROUTES, *USERS, *plugins], services, EMQ2, users=users)

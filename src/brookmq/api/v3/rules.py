@@ -4,12 +4,15 @@ built-in actions are named ``built_in:republish_action``, ``built_in:inspect_act
 
 from __future__ import annotations
 
-from brookmq.api.legacy.plugins import PluginDialect, plugin_routes
+from brookmq.api.legacy.plugins import PluginDialect, config_routes, plugin_routes
 from brookmq.api.legacy.resources import resource_routes
 from brookmq.api.legacy.rules import Naming, rule_routes
+
+_PLUGINS = PluginDialect(started_code=102, stopped_code=102)
 
 ROUTES = [
     *rule_routes(Naming("built_in:", "_action"), slash="/", updates=False),
     *resource_routes(slash="/", updates=False),
-    *plugin_routes(PluginDialect(started_code=102, stopped_code=102), slash="/"),
+    *plugin_routes(_PLUGINS, slash="/"),
+    *config_routes(_PLUGINS),
 ]
