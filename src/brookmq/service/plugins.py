@@ -37,7 +37,7 @@ class Plugin:
 class Plugins:
     def __init__(self, plugins: list[Plugin], config: ConfigPort) -> None:
         self.plugins = plugins
-        self.config = config
+        self.config_port = config
 
     def all(self) -> list[Plugin]:
         return list(self.plugins)
@@ -76,8 +76,29 @@ class Plugins:
             elif not isinstance(value, list):
                 out.append((prefix, value))
 
-        walk(plugin.root, self.config.get(plugin.root))
+        walk(plugin.root, self.config_port.get(plugin.root))
         return out
+
+    def config(self, name: str) -> dict[str, Any]:
+        """Its settings as one object (the root's)."""
+        plugin = self.find(name)
+        if plugin.root is None:
+            raise NotFound(f"{plugin.name} has no configuration", "plugin")
+        value: dict[str, Any] = self.config_port.get(plugin.root)
+        return value
+
+    async def change_config(self, name: str, changes: Any) -> dict[str, Any]:
+        """The keys given change (objects merge), checked and applied as one change."""
+        plugin = self.find(name)
+        if plugin.root is None:
+            raise NotFound(f"{plugin.name} has no configuration", "plugin")
+        if not isinstance(changes, dict):
+            raise Invalid("must be an object of its settings")
+        try:
+            changed: dict[str, Any] = await self.config_port.merge(plugin.root, changes)
+        except UpdateFailed as exc:
+            raise Invalid(exc.message) from None
+        return changed
 
     async def change_settings(self, name: str, changes: dict[str, Any]) -> None:
         """``{"root.key.path": value}``, checked and applied as one change of its root."""
@@ -95,7 +116,7 @@ class Plugins:
                 target = target.setdefault(part, {})
             target[parts[-1]] = value
         try:
-            await self.config.merge(plugin.root, patch)
+            await self.config_port.merge(plugin.root, patch)
         except UpdateFailed as exc:
             raise Invalid(exc.message) from None
 

@@ -139,3 +139,14 @@ def test_plugin_configs_read_and_change_the_settings(v4, api, api_node) -> None:
         }
         assert api.get("/mqtt/delayed").json()["max_delayed_messages"] == 500
     api.put("/mqtt/retainer", json={"max_payload_size": "1MB"})
+
+
+def test_v5_plugin_config(api) -> None:
+    config = api.get("/plugins/retainer/config").json()
+    assert config["enable"] is True and "max_payload_size" in config
+    assert api.put("/plugins/retainer/config", json={"max_payload_size": "64KB"}).status_code == 204
+    assert api.get("/mqtt/retainer").json()["max_payload_size"] == 65536
+    bad = api.put("/plugins/retainer/config", json={"max_payload_size": "lots"})
+    assert bad.status_code == 400 and "max_payload_size" in bad.json()["message"]
+    assert api.get("/plugins/management/config").status_code == 404
+    assert api.put("/plugins/retainer/config", json={"max_payload_size": "1MB"}).status_code == 204

@@ -3,9 +3,9 @@ built-in features, which start and stop at run time."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import Request, Response
+from fastapi import Body, Request, Response
 
 from brookmq.api.v5.security import Authenticated, router, services
 from brookmq.service.plugins import AlreadyInState, Plugin
@@ -33,6 +33,21 @@ async def list_plugins(request: Request, caller: Authenticated) -> list[dict[str
 @routes.get("/plugins/{name}", tags=["Plugins"])
 async def get_plugin(name: str, request: Request, caller: Authenticated) -> dict[str, Any]:
     return _plugin(request, services(request).plugins.find(name))
+
+
+@routes.get("/plugins/{name}/config", tags=["Plugins"])
+async def plugin_config(name: str, request: Request, caller: Authenticated) -> dict[str, Any]:
+    """Its settings (the root's: ``retainer``, ``delayed``, ``rule_engine``)."""
+    return services(request).plugins.config(name)
+
+
+@routes.put("/plugins/{name}/config", status_code=204, tags=["Plugins"])
+async def change_plugin_config(
+    name: str, request: Request, caller: Authenticated, body: Annotated[Any, Body()]
+) -> Response:
+    """The keys given change, live and kept; 400 naming a key that does not fit."""
+    await services(request).plugins.change_config(name, body)
+    return Response(status_code=204)
 
 
 @routes.put("/plugins/{name}/{action}", status_code=204, tags=["Plugins"])
