@@ -10,18 +10,19 @@ The reply decides:
 * no answer within ``request_timeout``, a refused connection or a reply that is not such JSON
   denies: a server that cannot be asked never lets anyone in.
 
-Requests go through one pooled client (``pool_size`` connections, kept alive). Values are
+Requests go through one pooled aiohttp session (``pool_size`` connections, kept alive). Values are
 escaped for where they land: JSON and form encoding for bodies, percent-encoding in the URL,
 control characters percent-encoded in headers.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Literal
 from urllib.parse import quote
 
-import httpx
+import aiohttp
 
 from brookmq.extensions import placeholders
 from brookmq.extensions.authn.chain import Authenticator
@@ -41,7 +42,7 @@ class HttpAuthenticator(Authenticator):
         body: dict[str, str] | None = None,
         request_timeout: float = 5.0,
         pool_size: int = 8,
-        verify: bool | str = True,
+        verify: bool = True,
     ) -> None:
         super().__init__()
         self.url = url
@@ -58,20 +59,20 @@ class HttpAuthenticator(Authenticator):
         self.request_timeout = request_timeout
         self.pool_size = pool_size
         self.verify = verify
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> aiohttp.ClientSession:
+        """aiohttp's session, made on the first request (it needs the running loop)."""
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.request_timeout,
-                limits=httpx.Limits(max_connections=self.pool_size, max_keepalive_connections=self.pool_size),
-                verify=self.verify,
+            self._client = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.request_timeout),
+                connector=aiohttp.TCPConnector(limit=self.pool_size, ssl=self.verify),
             )
         return self._client
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     def authenticate(self, client: Any, password: bytes | None) -> Any:
@@ -83,22 +84,24 @@ class HttpAuthenticator(Authenticator):
             k: placeholders.render(v, values, placeholders.escape_control) for k, v in self.headers.items()
         }
         fields = {k: placeholders.render(str(v), values) for k, v in self.body.items()}
+        if self.method == "get":
+            request = self._http().get(url, params=fields, headers=headers)
+        elif headers["content-type"].startswith(FORM):
+            request = self._http().post(url, data=fields, headers=headers)
+        else:
+            request = self._http().post(url, data=json.dumps(fields), headers=headers)
         try:
-            if self.method == "get":
-                reply = await self._http().get(url, params=fields, headers=headers)
-            elif headers["content-type"].startswith(FORM):
-                reply = await self._http().post(url, data=fields, headers=headers)
-            else:
-                reply = await self._http().post(url, json=fields, headers=headers)
-        except httpx.HTTPError as exc:
+            async with request as reply:
+                status, content = reply.status, await reply.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("authentication server %s failed: %r; denying %r", self.url, exc, client.client_id)
             return False
-        if reply.status_code == 204:
+        if status == 204:
             return True
-        if reply.status_code != 200:
+        if status != 200:
             return None
         try:
-            answer = reply.json()
+            answer = json.loads(content)
             result = answer["result"]
         except (ValueError, KeyError, TypeError):
             log.warning("authentication server %s gave no result; denying %r", self.url, client.client_id)
