@@ -31,6 +31,7 @@ _DURATIONS = {
     "keepalive",
     "retry_interval",
 }
+HIDDEN = "******"  # a password as every answer shows it
 _MISSING = {"connector": "connector not found", "action": "Action not found", "source": "Source not found"}
 
 
@@ -43,7 +44,7 @@ def _shown(conf: BaseModel) -> dict[str, Any]:
         if key in _DURATIONS and isinstance(value, float):
             return f"{value:g}s"
         if key == "password" and value is not None:
-            return "******"
+            return HIDDEN
         return value
 
     shown: dict[str, Any] = walk(conf.model_dump())
@@ -182,7 +183,10 @@ class ConnectorsService:
         old = self._record(kind, key)
         if old is None:
             raise NotFound(_MISSING[kind])
-        return await self._put(kind, key, {**old["conf"], **_settings(body)}, old["created_at"])
+        changes = _settings(body)
+        if changes.get("password") == HIDDEN:  # the hidden value sent back: the password stays
+            del changes["password"]
+        return await self._put(kind, key, {**old["conf"], **changes}, old["created_at"])
 
     async def _put(self, kind: str, key: Key, raw: dict[str, Any], created_at: float) -> dict[str, Any]:
         conf = _checked(self._model(kind, key[0]), raw)
