@@ -72,6 +72,7 @@ class Broker:
         self.is_banned: Callable[[Any], bool] | None = None
         self.on_publish = self.hooks.listeners("message.publish")
         self.on_published = self.hooks.listeners("message.published")
+        self.on_unrouted = self.hooks.listeners("message.dropped")  # no subscriber got it
         self.on_delivered = self.hooks.listeners("message.delivered")
         self.on_authorize = self.hooks.listeners("client.authorize")
         self.on_authorized = self.hooks.listeners("client.check_authz_complete")
@@ -157,9 +158,8 @@ class Broker:
         else:
             c["messages.dropped"] += 1
             c["messages.dropped.no_subscribers"] += 1
-            fns = self.hooks.listeners("message.dropped")
-            if fns:
-                Hooks.notify(fns, message, "no_subscribers")
+            if self.on_unrouted:
+                Hooks.notify(self.on_unrouted, message, "no_subscribers")
         return delivered
 
     def _deliver_overlapping(
