@@ -173,8 +173,7 @@ class Rules:
             for action in rule.actions:
                 action.success = action.failed = 0
 
-    @staticmethod
-    def test(sql: Any, context: Any) -> Any:
+    def test(self, sql: Any, context: Any) -> Any:
         """What ``sql`` selects from ``context`` (``event_type``, default ``message_publish``,
         and the input's columns; the event's example columns fill the rest). Raises
         ``NotMatched`` when it selects nothing."""
@@ -192,7 +191,7 @@ class Rules:
         columns = {
             "event": event.name,
             "timestamp": int(time.time() * 1000),
-            "node": "brookmq@127.0.0.1",
+            "node": self.engine.broker.node_name,
             "flags": {},
             "pub_props": {"User-Property": {}},
             **event.test_columns,

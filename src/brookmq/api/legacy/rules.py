@@ -253,7 +253,7 @@ def _handlers(naming: Naming) -> dict[str, Any]:
     def test_sql(call: Call) -> Ok:
         sql, context = required(call, "rawsql")[0], call.params.get("ctx") or {}
         try:
-            return Ok(Rules.test(sql, context))
+            return Ok(call.services.rules.test(sql, context))
         except NotMatched:
             raise LegacyError(NOT_FOUND, "SQL Not Match") from None
         except Invalid as exc:

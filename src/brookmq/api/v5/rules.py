@@ -98,9 +98,9 @@ async def reset_rule_metrics(rule_id: str, request: Request, caller: Authenticat
     return Response(status_code=204)
 
 
-def _tested(sql: Any, context: Any) -> Any:
+def _tested(rules: Rules, sql: Any, context: Any) -> Any:
     try:
-        return Rules.test(sql, context)
+        return rules.test(sql, context)
     except NotMatched:
         raise ApiError(412, "NOT_MATCH", "SQL Not Match") from None
 
@@ -110,14 +110,14 @@ async def rule_test(request: Request, caller: Authenticated, body: JsonBody) -> 
     """``{sql, context: {event_type, clientid, topic, payload, ...}}``: what the SQL selects;
     412 ``NOT_MATCH`` when nothing."""
     body = _body(body)
-    return JSONResponse(_tested(body.get("sql"), body.get("context")))
+    return JSONResponse(_tested(services(request).rules, body.get("sql"), body.get("context")))
 
 
 @routes.post("/rules/{rule_id}/test", tags=TAGS)
 async def test_rule(rule_id: str, request: Request, caller: Authenticated, body: JsonBody) -> Any:
     """This rule's SQL on ``{context}``."""
     rule = services(request).rules.get(rule_id)
-    return JSONResponse(_tested(rule["sql"], _body(body).get("context")))
+    return JSONResponse(_tested(services(request).rules, rule["sql"], _body(body).get("context")))
 
 
 @routes.get("/rule_events", tags=TAGS)

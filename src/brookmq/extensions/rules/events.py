@@ -325,9 +325,10 @@ _SUBSCRIBER = ["clientid", "username", "peerhost", "peername", "topic", "qos", "
 
 
 def _event(
-    name: str, point: str, title: str, sql: str, test: dict[str, Any], build: Any, cols: list[str]
+    name: str, title: str, sql: str, test: dict[str, Any], build: Any, cols: list[str], point: str = ""
 ) -> Event:
-    return Event(name, point, title, title, sql, test, build, tuple(cols))
+    """An event from the hook point of its name (``point`` when it differs)."""
+    return Event(name, point or name, title, title, sql, test, build, tuple(cols))
 
 
 EVENTS: dict[str, Event] = {
@@ -335,15 +336,14 @@ EVENTS: dict[str, Event] = {
     for event in (
         _event(
             MESSAGE_PUBLISH,
-            "message.published",
             "message publish",
             "SELECT payload.msg as msg FROM \"t/#\" WHERE msg = 'hello'",
             _MESSAGE_TEST,
             message_columns,
             _MESSAGE,
+            point="message.published",
         ),
         _event(
-            "message.delivered",
             "message.delivered",
             "message delivered",
             "SELECT * FROM \"$events/message_delivered\" WHERE topic =~ 't/#'",
@@ -353,7 +353,6 @@ EVENTS: dict[str, Event] = {
         ),
         _event(
             "message.acked",
-            "message.acked",
             "message acked",
             "SELECT * FROM \"$events/message_acked\" WHERE topic =~ 't/#'",
             _RECEIVER_TEST,
@@ -361,7 +360,6 @@ EVENTS: dict[str, Event] = {
             [*_RECEIVER, "puback_props"],
         ),
         _event(
-            "message.dropped",
             "message.dropped",
             "message routing-drop",
             "SELECT * FROM \"$events/message_dropped\" WHERE topic =~ 't/#'",
@@ -371,7 +369,6 @@ EVENTS: dict[str, Event] = {
         ),
         _event(
             "delivery.dropped",
-            "delivery.dropped",
             "message delivery-drop",
             "SELECT * FROM \"$events/delivery_dropped\" WHERE topic =~ 't/#'",
             {"reason": "queue_full", **_RECEIVER_TEST},
@@ -379,7 +376,6 @@ EVENTS: dict[str, Event] = {
             ["reason", *_RECEIVER],
         ),
         _event(
-            "client.connected",
             "client.connected",
             "client connected",
             'SELECT * FROM "$events/client_connected"',
@@ -389,7 +385,6 @@ EVENTS: dict[str, Event] = {
         ),
         _event(
             "client.disconnected",
-            "client.disconnected",
             "client disconnected",
             'SELECT * FROM "$events/client_disconnected"',
             {"clientid": "c_emqx", "username": "u_emqx", "reason": "normal"},
@@ -398,7 +393,6 @@ EVENTS: dict[str, Event] = {
         ),
         _event(
             "client.connack",
-            "client.connack",
             "client connack",
             'SELECT * FROM "$events/client_connack"',
             {"clientid": "c_emqx", "username": "u_emqx", "reason_code": "success"},
@@ -406,7 +400,6 @@ EVENTS: dict[str, Event] = {
             ["reason_code", *_CLIENT, "expiry_interval", "conn_props", "connected_at"],
         ),
         _event(
-            "client.check_authn_complete",
             "client.check_authn_complete",
             "authentication complete",
             'SELECT * FROM "$events/client_check_authn_complete"',
@@ -431,7 +424,6 @@ EVENTS: dict[str, Event] = {
             ],
         ),
         _event(
-            "client.check_authz_complete",
             "client.check_authz_complete",
             "authorization complete",
             "SELECT * FROM \"$events/client_check_authz_complete\" WHERE result = 'deny'",
@@ -459,7 +451,6 @@ EVENTS: dict[str, Event] = {
         ),
         _event(
             "alarm.activated",
-            "alarm.activated",
             "alarm activated",
             'SELECT * FROM "$events/alarm_activated"',
             {
@@ -472,7 +463,6 @@ EVENTS: dict[str, Event] = {
             ["name", "details", "message", "activated_at", "timestamp", "node", "event"],
         ),
         _event(
-            "alarm.deactivated",
             "alarm.deactivated",
             "alarm deactivated",
             'SELECT * FROM "$events/alarm_deactivated"',
@@ -488,7 +478,6 @@ EVENTS: dict[str, Event] = {
         ),
         _event(
             "session.subscribed",
-            "session.subscribed",
             "session subscribed",
             "SELECT * FROM \"$events/session_subscribed\" WHERE topic =~ 't/#'",
             {"clientid": "c_emqx", "username": "u_emqx", "topic": "t/a", "qos": 1},
@@ -496,7 +485,6 @@ EVENTS: dict[str, Event] = {
             [*_SUBSCRIBER, "sub_props"],
         ),
         _event(
-            "session.unsubscribed",
             "session.unsubscribed",
             "session unsubscribed",
             "SELECT * FROM \"$events/session_unsubscribed\" WHERE topic =~ 't/#'",
