@@ -9,7 +9,7 @@ import ssl
 
 import httpx
 
-from tests.api.v5.conftest import KEYS
+from tests.api.v5.conftest import KEYS, wait_for
 from tests.durability.process import free_port
 from tests.hardening.test_http_listener import closed_within
 
@@ -26,7 +26,19 @@ NODE_ENV = {
 }
 
 
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
 def test_the_legacy_port_serves_v3_and_v4(api_node):
+    # The fixture waits for the dashboard listener; the management listeners start after it.
+    assert all(
+        wait_for(lambda p=port: _listening(p)) for port in (LEGACY_PORT, HTTPS_PORT, HTTPS_LEGACY_PORT)
+    )
     base = f"http://127.0.0.1:{LEGACY_PORT}"
     assert httpx.get(f"{base}/api/v3/brokers", auth=KEYS["viewer"]).json()["code"] == 0
     assert httpx.get(f"{base}/api/v4/nodes", auth=KEYS["viewer"]).json()["code"] == 0
