@@ -80,6 +80,9 @@ class Broker:
         # EMQX's authorization.deny_action: a denied PUBLISH or SUBSCRIBE disconnects the client
         # (0x87) instead of being answered with "not authorized" (or dropped at QoS 0).
         self.deny_disconnects = False
+        # what decided the last authorization the hooks made: an authorization hook names its
+        # source (``file``, ``http``...); ``default`` when none had a verdict
+        self.authz_source = "default"
         # conn_congestion alarms: None = off; else an alarm lasts at least this many seconds
         self.congestion_sustain: float | None = 60.0
         self._congestion_checks: set[str] = set()  # alarms with a clearing check due
@@ -445,7 +448,6 @@ class Broker:
         the cache, else the ``client.authorize`` hooks decide (no verdict allows). Callers skip
         this when ``on_authorize`` is empty: without an authorization hook all is allowed."""
         counters = self.counters
-        source = "authz"
         if client.is_superuser:
             counters["authorization.superuser"] += 1
             allowed, source = True, "superuser"
@@ -458,6 +460,7 @@ class Broker:
                 allowed, source = entry[0], "cache"
             else:
                 allowed = self._authorize_miss(client, key)
+                source = self.authz_source
         counters["authorization.allow" if allowed else "authorization.deny"] += 1
         if self.on_authorized:
             Hooks.notify(self.on_authorized, client, action, topic, "allow" if allowed else "deny", source)
@@ -465,6 +468,7 @@ class Broker:
 
     def _authorize_miss(self, client: Any, key: authz_cache.Key) -> bool:
         self.counters["client.authorize"] += 1  # the hooks run: counted as EMQX does
+        self.authz_source = "default"
         allowed = Hooks.decide(self.on_authorize, client, *key) is not False
         options = self.authz_cache
         if options.enable and key[0] == "publish":  # a SUBSCRIBE is asked once: see authz_cache

@@ -242,9 +242,9 @@ class ConnectorsService:
 
     def metrics(self, kind: str, identifier: str) -> dict[str, Any]:
         _, running = self._running(kind, identifier)
-        figures = {**running.counts, **running.gauges(), "rate": 0.0, "rate_max": 0.0, "rate_last5m": 0.0}
+        figures = running.metrics()
         return {"metrics": figures, "node_metrics": [{"node": self.node, "metrics": figures}]}
 
     def reset_metrics(self, kind: str, identifier: str) -> None:
         _, running = self._running(kind, identifier)
-        running.counts = dict.fromkeys(running.counts, 0)
+        running.reset_metrics()

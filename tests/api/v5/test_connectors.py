@@ -173,6 +173,11 @@ def test_a_dead_server_is_disconnected_with_an_alarm_and_drops_are_counted(api, 
     )
     assert figures["success"] == 0 and figures["failed"] + figures["dropped"] == 20
     assert figures["dropped.queue_full"] > 0  # 1 KB of buffer holds a few of them, never all
+    # the rate of matches, once the second they came in is over: 20 in the last 5 s, and 5 min
+    rates = wait_for(
+        lambda: (m := api.get(f"/actions/http:{prefix}lost/metrics").json()["metrics"])["rate_last5m"] and m
+    )
+    assert rates["rate_last5m"] == round(20 / 300, 2) and rates["rate_max"] == 4.0
     rule_figures = api.get(f"/rules/{prefix}lost/metrics").json()["metrics"]
     assert rule_figures["actions.failed"] == 20
 

@@ -245,7 +245,8 @@ def test_authentication_authorization_and_alarm_events(api, mqtt_client, prefix)
     out = f"{prefix}seen"
     args = {
         "topic": out,
-        "payload": "${event} ${clientid} ${name} ${reason_code} ${result} ${is_anonymous} ${topic}",
+        "payload": "${event} ${clientid} ${name} ${reason_code} ${result} ${is_anonymous} ${topic}"
+        " ${authz_source}",
     }
     sql = (
         'SELECT * FROM "$events/client_check_authn_complete", "$events/client_check_authz_complete", '
@@ -267,9 +268,11 @@ def test_authentication_authorization_and_alarm_events(api, mqtt_client, prefix)
     got = sorted(watcher.inbox.get(timeout=5).payload.decode() for _ in range(3))
     assert got == sorted(
         [
-            f"client.check_authn_complete {prefix}who undefined success undefined true undefined",
-            f"client.check_authz_complete {prefix}who undefined undefined allow undefined {prefix}x",
-            f"alarm.activated undefined connector:http:{prefix}gone undefined undefined undefined undefined",
+            f"client.check_authn_complete {prefix}who undefined success undefined true undefined undefined",
+            # the default acl.conf's last rule allows all: the file source decided
+            f"client.check_authz_complete {prefix}who undefined undefined allow undefined {prefix}x file",
+            f"alarm.activated undefined connector:http:{prefix}gone undefined undefined undefined undefined"
+            " undefined",
         ]
     )
     assert api.delete(f"/connectors/http:{prefix}gone").status_code == 204

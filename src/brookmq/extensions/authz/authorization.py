@@ -65,6 +65,7 @@ class Authorization(Hook):
             source.count(verdict)
             if verdict is not None:
                 counters["authorization.matched.allow" if verdict else "authorization.matched.deny"] += 1
+                self.broker.authz_source = source.type
                 return verdict
         counters["authorization.nomatch"] += 1
         return self.no_match == "allow"

@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from brookmq.core.alarms import Alarms
 from brookmq.core.units import parse_bytesize, parse_duration
+from brookmq.extensions.rates import Rate
 
 log = logging.getLogger("brookmq.connectors")
 
@@ -166,15 +167,37 @@ async def stop_task(task: asyncio.Task[Any] | None) -> None:
 
 
 class Channel:
-    """An action or a source: it uses a connector by name, and is as up as that connector."""
+    """An action or a source: it uses a connector by name, and is as up as that connector. Its
+    counters start from ``counters`` (``matched`` first), with the rate of ``matched``."""
 
     kind = ""
 
-    def __init__(self, name: str, enable: bool, connector_name: str, connector: Any) -> None:
+    def __init__(
+        self, name: str, enable: bool, connector_name: str, connector: Any, counters: tuple[str, ...]
+    ) -> None:
         self.name = name
         self.enable = enable
         self.connector_name = connector_name
         self.connector = connector
+        self.counters = counters
+        self.counts = dict.fromkeys(counters, 0)
+        self.rate = Rate()
+
+    def matched(self) -> None:
+        self.counts["matched"] += 1
+        self.rate.tick(time.monotonic())
+
+    def metrics(self) -> dict[str, Any]:
+        """EMQX's figures of an action or a source: counters, gauges and the rate of matches."""
+        rate, highest, last5m = self.rate.figures()
+        return {**self.counts, **self.gauges(), "rate": rate, "rate_max": highest, "rate_last5m": last5m}
+
+    def reset_metrics(self) -> None:
+        self.counts = dict.fromkeys(self.counters, 0)
+        self.rate.reset()
+
+    def gauges(self) -> dict[str, int]:
+        return {"queuing": 0, "queuing_bytes": 0, "inflight": 0}
 
     @property
     def status(self) -> str:
@@ -189,9 +212,8 @@ class BufferedAction(Channel):
     def __init__(
         self, name: str, enable: bool, connector_name: str, opts: ActionResourceOpts, connector: Any
     ) -> None:
-        super().__init__(name, enable, connector_name, connector)
+        super().__init__(name, enable, connector_name, connector, METRICS)
         self.opts = opts
-        self.counts = dict.fromkeys(METRICS, 0)
         self._queue: deque[Outgoing] = deque()
         self._queued_bytes = 0
         self._inflight = 0
@@ -224,8 +246,7 @@ class BufferedAction(Channel):
 
     def send(self, output: dict[str, Any], done: Done | None = None) -> None:
         """Queue ``output``; ``done(ok)`` is called once it is delivered or given up."""
-        counts = self.counts
-        counts["matched"] += 1
+        self.matched()
         if not self._workers or self.connector is None:
             reason = (
                 "dropped.resource_stopped" if self.connector is not None else "dropped.resource_not_found"

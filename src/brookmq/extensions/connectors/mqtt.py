@@ -320,17 +320,13 @@ class MqttSource(Channel):
         connector: MqttConnector | None,
         ingest: Callable[[str, Any], None],
     ) -> None:
-        super().__init__(name, conf.enable, conf.connector, connector)
+        super().__init__(name, conf.enable, conf.connector, connector, ("matched", "received"))
         self.conf = conf
         self.ingest = ingest
-        self.counts = {"matched": 0, "received": 0}
 
     @property
     def topic(self) -> str:
         return f"$bridges/mqtt:{self.name}"
-
-    def gauges(self) -> dict[str, int]:
-        return {"queuing": 0, "queuing_bytes": 0, "inflight": 0}
 
     def start(self) -> None:
         if self.enable and self.connector is not None:
@@ -342,7 +338,7 @@ class MqttSource(Channel):
 
     def _received(self, packet: pk.Publish) -> None:
         self.counts["received"] += 1
-        self.counts["matched"] += 1
+        self.matched()
         payload: Any = packet.payload
         with contextlib.suppress(UnicodeDecodeError):
             payload = packet.payload.decode()
