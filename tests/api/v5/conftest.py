@@ -48,14 +48,17 @@ def api_node(
 
 
 def wait_for_api(node: BrokerProcess) -> None:
+    """Until the dashboard listener and then the management listener (the legacy dialects',
+    which starts after it) accept connections."""
     deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", node.api_port), timeout=0.2).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, "the dashboard listener did not start"
-            time.sleep(0.05)
+    for port, name in ((node.api_port, "dashboard"), (node.mgmt_port, "management")):
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, f"the {name} listener did not start"
+                time.sleep(0.05)
 
 
 def restart(node: BrokerProcess) -> str:
