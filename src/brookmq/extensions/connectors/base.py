@@ -179,7 +179,6 @@ class Channel:
         self.enable = enable
         self.connector_name = connector_name
         self.connector = connector
-        self.counters = counters
         self.counts = dict.fromkeys(counters, 0)
         self.rate = Rate()
 
@@ -193,7 +192,7 @@ class Channel:
         return {**self.counts, **self.gauges(), "rate": rate, "rate_max": highest, "rate_last5m": last5m}
 
     def reset_metrics(self) -> None:
-        self.counts = dict.fromkeys(self.counters, 0)
+        self.counts = dict.fromkeys(self.counts, 0)
         self.rate.reset()
 
     def gauges(self) -> dict[str, int]:
